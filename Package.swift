@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+// The macvlan CNI plugin. Layers (see README "Architecture"): CNI knows nothing of netlink or namespaces,
+// Netlink and Namespace know nothing of CNI; only Macvlan joins them.
+import PackageDescription
+
+let package = Package(
+    name: "macvlan-cni",
+    products: [
+        .executable(name: "macvlan", targets: ["macvlan"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .target(name: "CSupport"),
+        .target(name: "NetTypes"),
+        .target(name: "JSON", dependencies: ["CJansson"]),
+        .target(name: "Netlink", dependencies: ["CMnl", "CSupport", "NetTypes"]),
+        .target(name: "Namespace", dependencies: ["CSupport"]),
+        .target(name: "CNI", dependencies: ["JSON", "NetTypes", "CSupport"]),
+        .target(name: "Macvlan", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes", "JSON", "CSupport"]),
+        .executableTarget(name: "macvlan", dependencies: ["Macvlan", "CNI"]),
+
+        .testTarget(name: "NetTypesTests", dependencies: ["NetTypes"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetTypes"], resources: [.copy("Golden")]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
+        .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "CNI", "JSON"]),
+        .testTarget(name: "IntegrationTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

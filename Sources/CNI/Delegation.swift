@@ -1,0 +1,166 @@
+import CSupport
+import Glibc
+import JSON
+
+/// A plugin this one hands work to (the IPAM plugin): found by bare name in CNI_PATH, executed directly with
+/// posix_spawn (no shell), given our environment with only CNI_COMMAND changed and the whole config on stdin.
+public struct DelegatedPlugin: Sendable {
+    public let type: String
+    public let executable: String
+
+    /// How long a delegated plugin may run. DHCP can take several seconds (the daemon backs off); anything
+    /// beyond this is a hang, and a runtime waiting on us deserves an answer.
+    public static let defaultTimeoutMilliseconds: Int32 = 120_000
+    /// Cleanup after a failure gets less: it must not turn one failure into a second hang.
+    public static let cleanupTimeoutMilliseconds: Int32 = 20_000
+
+    /// Looks `type` up in each directory of CNI_PATH in order; the first regular, executable file wins.
+    public static func find(_ type: String, in directories: [String]) throws(CNIError) -> DelegatedPlugin {
+        guard NetworkConfig.isBareName(type) else {
+            throw CNIError(.invalidConfig, "plugin type \"\(type)\" is not a bare file name")
+        }
+        guard !directories.isEmpty else {
+            throw CNIError(.invalidConfig, "cannot find IPAM plugin \"\(type)\": CNI_PATH has no absolute directory",
+                           details: "set CNI_PATH to the directories holding CNI plugins, e.g. /opt/cni/bin")
+        }
+        for directory in directories {
+            let candidate = directory.hasSuffix("/") ? directory + type : directory + "/" + type
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
+                return DelegatedPlugin(type: type, executable: candidate)
+            }
+        }
+        throw CNIError(.invalidConfig, "cannot find IPAM plugin \"\(type)\" in CNI_PATH",
+                       details: "searched \(directories.joined(separator: ":")) for an executable file named \(type)")
+    }
+
+    /// Runs the plugin and returns its stdout on success. A non-zero exit becomes the plugin's own error
+    /// (its code kept) when it printed one, else code 103. With `interruptible`, a SIGTERM to us kills the
+    /// child and throws code 104 so the caller can roll back.
+    public func run(_ command: Command, environment: Environment, stdin: [UInt8],
+                    timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds, interruptible: Bool = true) throws(CNIError) -> [UInt8] {
+        let what = "\(command.rawValue) of IPAM plugin \(type)"
+        let input = cs_memfd("cni-stdin")
+        guard input >= 0 else { throw CNIError(.ioFailure, "\(what): cannot create its stdin: \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        var written = 0
+        while written < stdin.count {
+            let n = stdin.withUnsafeBytes { write(input, $0.baseAddress! + written, $0.count - written) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; throw CNIError(.ioFailure, "\(what): cannot write its stdin") }
+            written += n
+        }
+        lseek(input, 0, SEEK_SET)
+
+        var pipeFDs: [Int32] = [-1, -1]
+        guard cs_pipe_cloexec(&pipeFDs) == 0 else { throw CNIError(.ioFailure, "\(what): pipe failed: \(String(cString: strerror(errno)))") }
+        let output = pipeFDs[0]
+        defer { close(output) }
+
+        var pid: pid_t = 0
+        let spawnResult = withCStrings([executable]) { argv in
+            withCStrings(environmentEntries(environment, command: command)) { envp in
+                cs_spawn(executable, argv, envp, input, pipeFDs[1], &pid)
+            }
+        }
+        close(pipeFDs[1])
+        guard spawnResult == 0 else {
+            throw CNIError(.ipamExecutionFailure, "\(what) could not be started: \(String(cString: strerror(spawnResult)))", details: executable)
+        }
+        let status = try collect(pid: pid, output: output, timeout: timeoutMilliseconds, interruptible: interruptible, what: what)
+        if status.exitCode == 0 { return status.stdout }
+        if let error = Self.pluginError(in: status.stdout) {
+            throw CNIError(error.code, "\(what) failed: \(error.message)", details: error.details)
+        }
+        let printed = String(decoding: status.stdout.prefix(200), as: UTF8.self)
+        throw CNIError(.ipamExecutionFailure, "\(what) \(status.exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(status.signal)")",
+                       details: printed.isEmpty ? "it printed nothing on stdout" : "stdout: \(printed)")
+    }
+
+    /// Executes ADD and reads the result it returns, in whatever version it answers.
+    public func add(environment: Environment, config: NetworkConfig) throws(CNIError) -> CNIResult {
+        let stdout = try run(.add, environment: environment, stdin: config.bytes)
+        let value: JSONValue
+        do { value = try JSONValue.parse(stdout) } catch {
+            throw CNIError(.decodingFailure, "ADD of IPAM plugin \(type) printed something that is not JSON: \(error)",
+                           details: "stdout: \(String(decoding: stdout.prefix(200), as: UTF8.self))")
+        }
+        do { return try CNIResult.decode(value, defaultVersion: config.cniVersion) } catch {
+            throw CNIError(.decodingFailure, "ADD of IPAM plugin \(type) returned a result that cannot be read: \(error.message)")
+        }
+    }
+
+    private struct Exit { var stdout: [UInt8]; var exitCode: Int32?; var signal: Int32 }
+
+    private func collect(pid: pid_t, output: Int32, timeout: Int32, interruptible: Bool, what: String) throws(CNIError) -> Exit {
+        let pidfd = cs_pidfd_open(pid)
+        defer { if pidfd >= 0 { close(pidfd) } }
+        var stdout: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        var outputOpen = true
+        var exited = false
+        var deadline = monotonicMilliseconds() + Int64(timeout)
+        while outputOpen || !exited {
+            var fds = [pollfd(fd: outputOpen ? output : -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: exited ? -1 : pidfd, events: Int16(POLLIN), revents: 0)]
+            let remaining = deadline - monotonicMilliseconds()
+            if remaining <= 0 {
+                kill(pid, SIGKILL)
+                _ = reap(pid)
+                throw CNIError(.ipamExecutionFailure, "\(what) did not finish within \(timeout / 1000) s and was killed")
+            }
+            let ready = poll(&fds, 2, Int32(min(remaining, Int64(Int32.max))))
+            if ready < 0 {
+                guard errno == EINTR else { break }
+                if interruptible, cs_termination_signal() != 0 {
+                    kill(pid, SIGKILL)
+                    _ = reap(pid)
+                    throw CNIError(.interrupted, "\(what) was interrupted: this plugin received signal \(cs_termination_signal())")
+                }
+                continue
+            }
+            if fds[0].revents != 0 {
+                let n = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+                if n > 0 { if stdout.count < StandardIO.inputLimit { stdout += chunk[0..<n] } }
+                else if n == 0 || errno != EINTR { outputOpen = false }
+            }
+            if pidfd < 0 || fds[1].revents != 0 {
+                exited = true
+                // A grandchild may still hold the pipe: once the child is gone, give its output a moment only.
+                if outputOpen { deadline = min(deadline, monotonicMilliseconds() + 1000) }
+            }
+        }
+        let status = reap(pid)
+        let signal = status & 0x7F
+        return Exit(stdout: stdout, exitCode: signal == 0 ? (status >> 8) & 0xFF : nil, signal: signal)
+    }
+
+    private func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+
+    /// The child's environment: ours, with CNI_COMMAND replaced.
+    private func environmentEntries(_ environment: Environment, command: Command) -> [String] {
+        environment.variables.filter { $0.0 != "CNI_COMMAND" }.map { "\($0.0)=\($0.1)" } + ["CNI_COMMAND=\(command.rawValue)"]
+    }
+
+    static func pluginError(in stdout: [UInt8]) -> CNIError? {
+        guard let object = (try? JSONValue.parse(stdout))?.objectValue,
+              let code = object["code"]?.intValue, code > 0, code <= Int64(Int32.max) else { return nil }
+        return CNIError(.init(rawValue: Int(code)), object["msg"]?.stringValue ?? "(no message)", details: object["details"]?.stringValue ?? "")
+    }
+}
+
+func monotonicMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+/// Calls `body` with a NULL-terminated C array of C strings that live for the duration of the call.
+func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    let pointers = strings.map { strdup($0) }
+    defer { pointers.forEach { free($0) } }
+    return body(pointers + [nil])
+}

@@ -1,0 +1,94 @@
+/// The CNI verbs.
+public enum Command: String, Sendable, CaseIterable {
+    case add = "ADD", del = "DEL", check = "CHECK", status = "STATUS", gc = "GC", version = "VERSION"
+}
+
+/// The `CNI_*` variables, validated per the spec's rules, plus the whole environment for delegation.
+public struct Environment: Sendable {
+    public let command: Command
+    public let containerID: String
+    public let netns: String
+    public let ifName: String
+    public let args: CNIArgs
+    /// Absolute directories from CNI_PATH; relative and empty entries are dropped (they would resolve against
+    /// whatever directory the runtime happened to start us in).
+    public let path: [String]
+    /// Every variable we were started with, passed on unchanged (but for CNI_COMMAND) to delegated plugins.
+    public let variables: [(String, String)]
+
+    public static func command(from variables: [(String, String)]) throws(CNIError) -> Command {
+        guard let text = lookup("CNI_COMMAND", variables), !text.isEmpty else {
+            throw CNIError(.invalidEnvironment, "CNI_COMMAND is not set",
+                           details: "expected one of \(Command.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let command = Command(rawValue: text) else {
+            throw CNIError(.invalidEnvironment, "CNI_COMMAND \"\(text)\" is not a CNI command",
+                           details: "expected one of \(Command.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return command
+    }
+
+    /// Validates what `command` needs. STATUS and GC need nothing beyond the command (libcni sends empty
+    /// container ID, netns and interface for them); DEL may have an empty netns.
+    public static func load(_ variables: [(String, String)], command: Command) throws(CNIError) -> Environment {
+        let containerID = lookup("CNI_CONTAINERID", variables) ?? ""
+        let netns = lookup("CNI_NETNS", variables) ?? ""
+        let ifName = lookup("CNI_IFNAME", variables) ?? ""
+        switch command {
+        case .add, .check, .del:
+            try validateContainerID(containerID)
+            try validateInterfaceName(ifName, variable: "CNI_IFNAME")
+            if command != .del, netns.isEmpty {
+                throw CNIError(.invalidEnvironment, "CNI_NETNS is not set", details: "\(command.rawValue) needs the container's network namespace path")
+            }
+        case .status, .gc, .version:
+            break
+        }
+        let args = try CNIArgs(parsing: lookup("CNI_ARGS", variables) ?? "")
+        let path = (lookup("CNI_PATH", variables) ?? "").split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
+        return Environment(command: command, containerID: containerID, netns: netns, ifName: ifName,
+                           args: args, path: path, variables: variables)
+    }
+
+    static func lookup(_ name: String, _ variables: [(String, String)]) -> String? {
+        variables.last { $0.0 == name }?.1
+    }
+
+    /// Spec: non-empty, starts alphanumeric, then alphanumerics, '_', '.', '-'.
+    public static func validateContainerID(_ id: String) throws(CNIError) {
+        guard !id.isEmpty else { throw CNIError(.invalidEnvironment, "CNI_CONTAINERID is not set") }
+        guard isValidIdentifier(id) else {
+            throw CNIError(.invalidEnvironment, "CNI_CONTAINERID \"\(id)\" is invalid",
+                           details: "it must start with a letter or digit and contain only letters, digits, '_', '.' and '-'")
+        }
+    }
+
+    /// The spec's rule for container IDs and network names.
+    public static func isValidIdentifier(_ text: String) -> Bool {
+        guard let first = text.utf8.first, isAlphanumeric(first) else { return false }
+        return text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+    }
+
+    /// Spec (and kernel): non-empty, at most 15 bytes, not "." or "..", no '/', ':' or whitespace.
+    public static func interfaceNameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "it is empty" }
+        if name.utf8.count > 15 { return "it is \(name.utf8.count) bytes long; the limit is 15" }
+        if name == "." || name == ".." { return "\".\" and \"..\" are not interface names" }
+        if name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") }) { return "it contains '/' or ':'" }
+        if name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
+            return "it contains whitespace or control characters"
+        }
+        return nil
+    }
+
+    public static func validateInterfaceName(_ name: String, variable: String) throws(CNIError) {
+        if name.isEmpty { throw CNIError(.invalidEnvironment, "\(variable) is not set") }
+        if let problem = interfaceNameProblem(name) {
+            throw CNIError(.invalidEnvironment, "\(variable) \"\(name)\" is not a valid interface name", details: problem)
+        }
+    }
+}

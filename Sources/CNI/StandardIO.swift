@@ -1,0 +1,55 @@
+import CSupport
+import Glibc
+
+/// Reading stdin and writing stdout/stderr with plain file descriptors: no Foundation, no buffering surprises.
+public enum StandardIO {
+    /// The most we read from stdin. Real configs are a few KiB; a prevResult of a long chain stays far below
+    /// this. Anything larger is refused rather than buffered without bound.
+    public static let inputLimit = 1 << 20
+
+    public enum ReadOutcome { case complete([UInt8]), tooLarge }
+
+    /// Reads until EOF, at most `limit` bytes (one more byte than the limit proves the input is too large).
+    public static func readAll(fd: Int32, limit: Int = inputLimit) throws(CNIError) -> ReadOutcome {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return .complete(data) }
+            if n < 0 {
+                if errno == EINTR, cs_termination_signal() == 0 { continue }
+                throw CNIError(.ioFailure, "reading the network config from stdin failed: \(String(cString: strerror(errno)))")
+            }
+            data += chunk[0..<n]
+            if data.count > limit { return .tooLarge }
+        }
+    }
+
+    /// Writes everything, retrying short writes and EINTR. Failures are ignored: there is nobody left to tell.
+    public static func write(_ text: String, fd: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 { if errno == EINTR { continue } else { return } }
+            offset += n
+        }
+    }
+
+    /// Progress and diagnostics: stderr, never stdout (runtimes parse stdout).
+    public static func log(_ text: String) { write("macvlan: \(text)\n", fd: 2) }
+
+    /// The process environment as ordered pairs.
+    public static func environment() -> [(String, String)] {
+        var out: [(String, String)] = []
+        guard var cursor = cs_environ() else { return out }
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                out.append((String(text[..<eq]), String(text[text.index(after: eq)...])))
+            }
+            cursor += 1
+        }
+        return out
+    }
+}

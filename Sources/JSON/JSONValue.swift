@@ -1,0 +1,70 @@
+/// A parsed JSON document as a Swift value. Objects keep their key order (insertion order on output), which
+/// keeps results readable and golden files stable.
+public enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The name used in error messages ("string", "number", ...), matching JSON's vocabulary, not Swift's.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    public var stringValue: String? { if case let .string(s) = self { return s } else { return nil } }
+    public var boolValue: Bool? { if case let .bool(b) = self { return b } else { return nil } }
+    public var intValue: Int64? { if case let .int(i) = self { return i } else { return nil } }
+    public var arrayValue: [JSONValue]? { if case let .array(a) = self { return a } else { return nil } }
+    public var objectValue: JSONObject? { if case let .object(o) = self { return o } else { return nil } }
+    public var isNull: Bool { self == .null }
+
+    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+}
+
+/// An ordered JSON object. Lookups are linear: CNI configs have tens of keys, and order matters more than speed.
+public struct JSONObject: Equatable, Sendable, Sequence {
+    public private(set) var entries: [(key: String, value: JSONValue)]
+
+    public init(_ entries: [(key: String, value: JSONValue)] = []) { self.entries = entries }
+
+    public subscript(key: String) -> JSONValue? {
+        get { entries.first { $0.key == key }?.value }
+        set {
+            if let i = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
+            } else if let newValue {
+                entries.append((key, newValue))
+            }
+        }
+    }
+
+    public var keys: [String] { entries.map(\.key) }
+    public var isEmpty: Bool { entries.isEmpty }
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { entries.makeIterator() }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.entries.count == b.entries.count && a.entries.allSatisfy { b[$0.key] == $0.value }
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+}

@@ -1,0 +1,83 @@
+import CNI
+import CSupport
+import Glibc
+import Namespace
+import NetTypes
+import Netlink
+
+/// Applies an IPAM result to the new interface: announce sysctls, addresses, link up, DAD, routes.
+struct Addressing {
+    let socket: RouteSocket
+    let namespace: NetworkNamespace
+    let link: LinkInfo
+    let ifName: String
+    let pauseAt: String?
+
+    /// How long IPv6 duplicate address detection may take before we give up (the kernel's default is ~1 s).
+    static let dadTimeoutMilliseconds = 10_000
+
+    func apply(_ result: CNIResult, ipamType: String) throws(CNIError) {
+        guard !result.ips.isEmpty else {
+            throw CNIError(.unusableIPAMResult, "IPAM plugin \(ipamType) returned no IP address",
+                           details: "a network with \"ipam\" needs at least one address; use \"ipam\": {} for L2 only")
+        }
+        let hasV4 = result.ips.contains { $0.address.family == .v4 }
+        let hasV6 = result.ips.contains { $0.address.family == .v6 }
+        try inside(namespace, "setting sysctls of \(ifName) in \(namespace.path)") { () throws(CNIError) in
+            // Gratuitous ARP / unsolicited NA on address changes, so neighbours learn the new MAC at once.
+            if hasV4 { try sysctl(.ipv4(interface: ifName, name: "arp_notify"), "1") }
+            if hasV6 {
+                try sysctl(.ipv6(interface: ifName, name: "disable_ipv6"), "0")
+                try sysctl(.ipv6(interface: ifName, name: "ndisc_notify"), "1")
+            }
+        }
+        for ip in result.ips {
+            do { try socket.addAddress(ip.address, index: link.index) } catch {
+                throw error.cni("adding address \(ip.address) from IPAM plugin \(ipamType) to \(ifName)", code: .addressingFailure)
+            }
+        }
+        try Stage.addressesAdded.reached(pauseAt: pauseAt)
+        do { try socket.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(ifName) up") }
+        try Stage.up.reached(pauseAt: pauseAt)
+        if hasV6 { try waitForDAD() }
+        for route in result.routes {
+            let gateway = route.gateway ?? result.ips.first { $0.address.family == route.destination.family }?.gateway
+            var spec = RouteSpec(destination: route.destination.network, gateway: gateway, outputIndex: link.index)
+            spec.priority = route.priority.map { UInt32($0) }
+            spec.table = route.table.map { UInt32($0) }
+            spec.scope = route.scope.map { UInt8(truncatingIfNeeded: $0) }
+            spec.mtu = route.mtu.map { UInt32($0) }
+            spec.advmss = route.advmss.map { UInt32($0) }
+            do { try socket.addRoute(spec) } catch {
+                throw error.cni("adding route \(route.destination)\(gateway.map { " via \($0)" } ?? "") on \(ifName)", code: .addressingFailure)
+            }
+        }
+        try Stage.routesAdded.reached(pauseAt: pauseAt)
+    }
+
+    private func sysctl(_ key: SysctlKey, _ value: String) throws(CNIError) {
+        do { try writeSysctl(key, value) } catch { throw error.cni("setting \(key.path ?? "sysctl")") }
+    }
+
+    /// Routes via an IPv6 gateway fail while the source address is still tentative: wait, bounded.
+    private func waitForDAD() throws(CNIError) {
+        var waited = 0
+        while true {
+            let addresses: [AddressInfo]
+            do { addresses = try socket.addresses(index: link.index) } catch { throw error.cni("reading addresses of \(ifName)") }
+            let v6 = addresses.filter { $0.prefix.family == .v6 }
+            if let failed = v6.first(where: \.isDADFailed) {
+                throw CNIError(.addressingFailure, "address \(failed.prefix) on \(ifName) is already in use on the network",
+                               details: "IPv6 duplicate address detection failed")
+            }
+            if !v6.contains(where: \.isTentative) { return }
+            if waited >= Self.dadTimeoutMilliseconds {
+                throw CNIError(.addressingFailure, "IPv6 duplicate address detection on \(ifName) did not finish within \(Self.dadTimeoutMilliseconds / 1000) s")
+            }
+            if cs_termination_signal() != 0 { try Stage.up.reached(pauseAt: nil) }
+            var delay = timespec(tv_sec: 0, tv_nsec: 10_000_000)
+            nanosleep(&delay, nil)
+            waited += 10
+        }
+    }
+}

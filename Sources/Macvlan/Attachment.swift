@@ -1,0 +1,66 @@
+import CNI
+import Namespace
+import Netlink
+
+/// The namespaces and sockets of one invocation, and the master looked up where the config says it lives.
+struct Attachment {
+    let container: NetworkNamespace
+    let containerSocket: RouteSocket
+    /// The socket of the namespace that holds the master: the plugin's own, or the container's with linkInContainer.
+    let masterSocket: RouteSocket
+    let hostSocket: RouteSocket
+
+    /// Opens CNI_NETNS (verifying it is a network namespace, and not our own), and sockets in both.
+    static func open(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
+        let path = request.environment.netns
+        let container: NetworkNamespace
+        let own: NetworkNamespace
+        do { container = try NetworkNamespace(path: path) } catch { throw error.cni("CNI_NETNS \"\(path)\"") }
+        do { own = try NetworkNamespace.current() } catch { throw error.cni("the plugin's own network namespace") }
+        if container.identity == own.identity {
+            throw CNIError(.invalidEnvironment, "CNI_NETNS \"\(path)\" is the plugin's own network namespace",
+                           details: "refusing to configure the runtime's namespace as a container's")
+        }
+        let containerSocket = try routeSocket(in: container)
+        let hostSocket: RouteSocket
+        do { hostSocket = try RouteSocket() } catch { throw error.cni("opening a netlink socket") }
+        return Attachment(container: container, containerSocket: containerSocket,
+                          masterSocket: linkInContainer ? containerSocket : hostSocket, hostSocket: hostSocket)
+    }
+
+    /// The master by name, or the interface of the lowest-metric default route; checked to be usable as a parent.
+    static func findMaster(_ name: String?, socket: RouteSocket, whereText: String) throws(CNIError) -> LinkInfo {
+        let link: LinkInfo?
+        do {
+            if let name {
+                link = try socket.link(named: name)
+                guard link != nil else {
+                    throw CNIError(.invalidConfig, "master \"\(name)\" not found in \(whereText)",
+                                   details: "set \"master\" to an existing interface, or leave it empty to use the default route's")
+                }
+            } else {
+                guard let index = try socket.defaultRouteInterface() else {
+                    throw CNIError(.invalidConfig, "no \"master\" given and \(whereText) has no default route to take it from",
+                                   details: "set \"master\" to the interface the containers should share")
+                }
+                link = try socket.link(index: index)
+            }
+        } catch let error as NetlinkError {
+            throw error.cni("looking up the master in \(whereText)")
+        } catch let error as CNIError {
+            throw error
+        } catch {
+            throw CNIError(.linkFailure, "looking up the master: \(error)")
+        }
+        guard let master = link else { throw CNIError(.invalidConfig, "the default route's interface vanished in \(whereText)") }
+        if master.isLoopback || master.hardwareType != HardwareType.ether {
+            throw CNIError(.invalidConfig, "master \"\(master.name)\" cannot carry macvlan children",
+                           details: "it is not an Ethernet interface (hardware type \(master.hardwareType))")
+        }
+        if master.kind == "macvlan" || master.kind == "macvtap" {
+            throw CNIError(.invalidConfig, "master \"\(master.name)\" is itself a \(master.kind!) child",
+                           details: "use its parent as master: stacked macvlans only add a hop")
+        }
+        return master
+    }
+}

@@ -1,0 +1,36 @@
+import CNI
+import Namespace
+import Netlink
+
+/// Lower layers' errors become CNI errors here, with what we were doing. A netlink call cut short by a
+/// signal becomes "interrupted" so the ADD rolls back instead of reporting a kernel failure.
+extension NetlinkError {
+    func cni(_ context: String, code: CNIError.Code = .linkFailure) -> CNIError {
+        CNIError(kind == .interrupted ? .interrupted : code, "\(context): \(description)")
+    }
+}
+
+extension NamespaceError {
+    func cni(_ context: String) -> CNIError {
+        switch self {
+        case .notFound: return CNIError(.unknownContainer, "\(context): \(description)")
+        case .notNetworkNamespace: return CNIError(.invalidEnvironment, "\(context): \(description)")
+        default: return CNIError(.ioFailure, "\(context): \(description)")
+        }
+    }
+}
+
+/// Runs `body` inside `namespace` (for the few things that cannot be done from outside: sysctls, and opening
+/// a netlink socket bound to it).
+func inside<T>(_ namespace: NetworkNamespace, _ what: String, _ body: () throws(CNIError) -> T) throws(CNIError) -> T {
+    let outcome: Result<T, CNIError>
+    do { outcome = try namespace.withEntered(body) } catch { throw error.cni(what) }
+    return try outcome.get()
+}
+
+/// A netlink socket bound to `namespace`: entered once, then driven from outside.
+func routeSocket(in namespace: NetworkNamespace) throws(CNIError) -> RouteSocket {
+    try inside(namespace, "entering network namespace \(namespace.path)") { () throws(CNIError) -> RouteSocket in
+        do throws(NetlinkError) { return try RouteSocket() } catch { throw error.cni("opening a netlink socket in \(namespace.path)") }
+    }
+}

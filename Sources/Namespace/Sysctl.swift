@@ -1,0 +1,92 @@
+import Glibc
+
+/// A per-interface sysctl under /proc/sys/net, built from checked parts so no input can steer the path
+/// elsewhere.
+public enum SysctlKey: Sendable, Equatable {
+    case ipv4(interface: String, name: String)   // /proc/sys/net/ipv4/conf/IF/NAME, e.g. "arp_notify"
+    case ipv6(interface: String, name: String)   // /proc/sys/net/ipv6/conf/IF/NAME, e.g. "ndisc_notify"
+
+    /// nil when the interface name or the key is not acceptable.
+    public var path: String? {
+        switch self {
+        case let .ipv4(interface, name): return Self.path("ipv4", interface, name)
+        case let .ipv6(interface, name): return Self.path("ipv6", interface, name)
+        }
+    }
+
+    private static func path(_ family: String, _ interface: String, _ name: String) -> String? {
+        guard validInterface(interface), validName(name) else { return nil }
+        return "/proc/sys/net/\(family)/conf/\(interface)/\(name)"
+    }
+
+    /// The kernel's rule for interface names (dev_valid_name), plus "all"/"default" which are directories too.
+    static func validInterface(_ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        return !bytes.isEmpty && bytes.count <= 15 && s != "." && s != ".."
+            && !bytes.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 || $0 == UInt8(ascii: ":")
+                || $0 == UInt8(ascii: " ") || ($0 >= 9 && $0 <= 13) })
+    }
+
+    /// Sysctl leaf names are lower-case words joined by '_' (a few use '-').
+    static func validName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { b in
+            (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+                || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+        }
+    }
+}
+
+/// Writes `value` to the sysctl of the calling thread's network namespace (O_WRONLY|O_CLOEXEC, never creates).
+public func writeSysctl(_ key: SysctlKey, _ value: String) throws(NamespaceError) {
+    guard let path = key.path else { throw .sysctl(path: "\(key)", errno: EINVAL) }
+    let fd = retryingEINTR { open(path, O_WRONLY | O_CLOEXEC) }
+    guard fd >= 0 else {
+        let code = errno
+        throw code == ENOENT ? .notFound(path: path) : .sysctl(path: path, errno: code)
+    }
+    defer { close(fd) }
+    let bytes = Array(value.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { raw in
+            retryingEINTR { write(fd, raw.baseAddress! + offset, raw.count - offset) }
+        }
+        guard n > 0 else { throw .sysctl(path: path, errno: n < 0 ? errno : EIO) }
+        offset += n
+    }
+}
+
+/// The sysctl's value without the trailing newline.
+public func readSysctl(_ key: SysctlKey) throws(NamespaceError) -> String {
+    guard let path = key.path else { throw .sysctl(path: "\(key)", errno: EINVAL) }
+    let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
+    guard fd >= 0 else {
+        let code = errno
+        throw code == ENOENT ? .notFound(path: path) : .sysctl(path: path, errno: code)
+    }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    var length = 0
+    while length < buffer.count {
+        let n = buffer.withUnsafeMutableBytes { raw in
+            retryingEINTR { read(fd, raw.baseAddress! + length, raw.count - length) }
+        }
+        if n < 0 { throw .sysctl(path: path, errno: errno) }
+        if n == 0 { break }
+        length += n
+    }
+    var text = buffer[0..<length]
+    while let last = text.last, last == UInt8(ascii: "\n") { text = text.dropLast() }
+    return String(decoding: text, as: UTF8.self)
+}
+
+/// Sysctl files answer at once, so a signal-interrupted call is simply repeated (bounded).
+private func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
+    var result = call()
+    var attempts = 1
+    while result < 0 && errno == EINTR && attempts < 100 {
+        result = call()
+        attempts += 1
+    }
+    return result
+}

@@ -1,0 +1,35 @@
+/// A 48-bit Ethernet address. Parsing accepts the colon or hyphen separated forms Go's net.ParseMAC accepts
+/// for 6-byte addresses; printing is lower-case with colons, as the kernel and the reference plugin print it.
+public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 6 else { return nil }
+        self.bytes = bytes
+    }
+
+    public init?(_ text: String) {
+        let separator: Character = text.contains("-") ? "-" : ":"
+        let parts = text.split(separator: separator, omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var out: [UInt8] = []
+        for part in parts {
+            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+            out.append(byte)
+        }
+        self.bytes = out
+    }
+
+    public var isMulticast: Bool { bytes[0] & 0x01 != 0 }  // includes broadcast
+    public var isBroadcast: Bool { bytes.allSatisfy { $0 == 0xFF } }
+    public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }
+    /// Usable as a unicast interface address.
+    public var isAssignable: Bool { !isMulticast && !isZero }
+
+    public var description: String {
+        bytes.map { b in
+            let digits = "0123456789abcdef".utf8.map { Character(UnicodeScalar($0)) }
+            return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
+        }.joined(separator: ":")
+    }
+}

@@ -1,0 +1,198 @@
+import CMnl
+import Glibc
+import NetTypes
+
+/// Encoders for every request RouteSocket sends, separate from the socket so tests (and tools) can inspect the
+/// exact bytes. Each returns one complete netlink message with NLM_F_REQUEST|NLM_F_ACK and the given sequence
+/// number; the port id stays 0 (the kernel fills in the sender).
+public enum RouteRequest {
+    static let requestAck = K.flagRequest | K.flagAck
+
+    // MARK: links
+
+    /// RTM_GETLINK for one interface by name (IFLA_IFNAME), statistics skipped.
+    public static func getLink(named name: String, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        try validateName(name, operation: "look up link \(name)")
+        let b = linkMessage(K.getLink, flags: requestAck, sequence: sequence, index: 0)
+        b.putString(K.iflaIfname, name)
+        b.putU32(K.iflaExtMask, K.extFilterSkipStats)
+        return try finish(b, operation: "look up link \(name)")
+    }
+
+    /// RTM_GETLINK for one interface by index.
+    public static func getLink(index: Int32, sequence: UInt32) -> [UInt8] {
+        let b = linkMessage(K.getLink, flags: requestAck, sequence: sequence, index: index)
+        b.putU32(K.iflaExtMask, K.extFilterSkipStats)
+        return b.bytes
+    }
+
+    /// RTM_GETLINK dump of every interface.
+    public static func dumpLinks(sequence: UInt32) -> [UInt8] {
+        let b = linkMessage(K.getLink, flags: requestAck | K.flagDump, sequence: sequence, index: 0)
+        b.putU32(K.iflaExtMask, K.extFilterSkipStats)
+        return b.bytes
+    }
+
+    /// One RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL that creates the child complete: name, parent, mode, and the
+    /// optional MAC, MTU, broadcast queue length and target namespace.
+    public static func newMacvlan(_ r: MacvlanRequest, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let operation = "create \(r.kind) link \(r.name) on parent index \(r.parentIndex)"
+        try validateName(r.name, operation: operation)
+        guard r.kind == "macvlan" || r.kind == "macvtap" else {
+            throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation,
+                               kernelMessage: "kind must be macvlan or macvtap")
+        }
+        let b = linkMessage(K.newLink, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence,
+                            index: 0)
+        b.putString(K.iflaIfname, r.name)
+        b.putU32(K.iflaLink, UInt32(bitPattern: r.parentIndex))
+        if let mac = r.mac { b.putBytes(K.iflaAddress, mac.bytes) }
+        if let mtu = r.mtu { b.putU32(K.iflaMTU, mtu) }
+        if let fd = r.namespaceFD { b.putU32(K.iflaNetNsFD, UInt32(bitPattern: fd)) }
+        b.nest(K.iflaLinkinfo) {
+            b.putString(K.iflaInfoKind, r.kind)
+            b.nest(K.iflaInfoData) {
+                b.putU32(K.iflaMacvlanMode, r.mode)
+                if let q = r.broadcastQueueLength { b.putU32(K.iflaMacvlanBcQueueLen, q) }
+            }
+        }
+        return try finish(b, operation: operation)
+    }
+
+    /// RTM_DELLINK by index.
+    public static func deleteLink(index: Int32, sequence: UInt32) -> [UInt8] {
+        linkMessage(K.delLink, flags: requestAck, sequence: sequence, index: index).bytes
+    }
+
+    /// RTM_SETLINK carrying only a new IFLA_IFNAME (the link must be down, as a fresh one is).
+    public static func renameLink(index: Int32, to name: String, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let operation = "rename link index \(index) to \(name)"
+        try validateName(name, operation: operation)
+        let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index)
+        b.putString(K.iflaIfname, name)
+        return try finish(b, operation: operation)
+    }
+
+    /// RTM_SETLINK changing only IFF_UP (ifi_change masks every other flag).
+    public static func setLinkUp(index: Int32, _ up: Bool, sequence: UInt32) -> [UInt8] {
+        linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index,
+                    ifFlags: up ? InterfaceFlags.up : 0, change: InterfaceFlags.up).bytes
+    }
+
+    // MARK: addresses
+
+    /// RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL: IFA_LOCAL and IFA_ADDRESS both set to the address (as `ip addr
+    /// add` sends them), and for IPv4 below /31 the network's broadcast address (`brd +`).
+    public static func newAddress(_ prefix: IPPrefix, index: Int32, sequence: UInt32) -> [UInt8] {
+        let b = MessageBuilder(type: K.newAddr, flags: requestAck | K.flagCreate | K.flagExclusive,
+                               sequence: sequence)
+        var header = ifaddrmsg()
+        header.ifa_family = prefix.family.netlinkFamily
+        header.ifa_prefixlen = UInt8(prefix.prefixLength)
+        header.ifa_scope = RouteScope.universe
+        header.ifa_index = UInt32(bitPattern: index)
+        b.putFamilyHeader(header)
+        b.putBytes(K.ifaLocal, prefix.address.bytes)
+        b.putBytes(K.ifaAddress, prefix.address.bytes)
+        if prefix.family == .v4 && prefix.prefixLength < 31 {
+            b.putBytes(K.ifaBroadcast, broadcast(of: prefix).bytes)
+        }
+        return b.bytes
+    }
+
+    /// RTM_GETADDR dump; `family` nil dumps both.
+    public static func dumpAddresses(family: IPFamily?, sequence: UInt32) -> [UInt8] {
+        let b = MessageBuilder(type: K.getAddr, flags: requestAck | K.flagDump, sequence: sequence)
+        var header = ifaddrmsg()
+        header.ifa_family = family?.netlinkFamily ?? K.afUnspec
+        b.putFamilyHeader(header)
+        return b.bytes
+    }
+
+    // MARK: routes
+
+    /// RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL, protocol boot, type unicast, destination masked.
+    public static func newRoute(_ spec: RouteSpec, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let family = spec.destination.family
+        if let gateway = spec.gateway, gateway.family != family {
+            throw NetlinkError(kind: .invalid, errno: EINVAL, operation: "add route \(spec.destination)",
+                               kernelMessage: "gateway \(gateway) is not of the destination's family")
+        }
+        let b = MessageBuilder(type: K.newRoute, flags: requestAck | K.flagCreate | K.flagExclusive,
+                               sequence: sequence)
+        let table = spec.effectiveTable
+        var header = rtmsg()
+        header.rtm_family = family.netlinkFamily
+        header.rtm_dst_len = UInt8(spec.destination.prefixLength)
+        header.rtm_table = table < 256 ? UInt8(table) : UInt8(RouteTable.unspecified)
+        header.rtm_protocol = K.protoBoot
+        header.rtm_scope = spec.effectiveScope
+        header.rtm_type = RouteType.unicast
+        b.putFamilyHeader(header)
+        if spec.destination.prefixLength > 0 {
+            b.putBytes(K.rtaDst, spec.destination.network.address.bytes)
+        }
+        if let gateway = spec.gateway { b.putBytes(K.rtaGateway, gateway.bytes) }
+        b.putU32(K.rtaOif, UInt32(bitPattern: spec.outputIndex))
+        if let priority = spec.priority { b.putU32(K.rtaPriority, priority) }
+        b.putU32(K.rtaTable, table)
+        if spec.mtu != nil || spec.advmss != nil {
+            b.nest(K.rtaMetrics) {
+                if let mtu = spec.mtu { b.putU32(K.rtaxMTU, mtu) }
+                if let advmss = spec.advmss { b.putU32(K.rtaxAdvmss, advmss) }
+            }
+        }
+        return try finish(b, operation: "add route \(spec.destination)")
+    }
+
+    /// RTM_GETROUTE dump of every table; `family` nil dumps both IPv4 and IPv6 (and whatever else exists).
+    public static func dumpRoutes(family: IPFamily?, sequence: UInt32) -> [UInt8] {
+        let b = MessageBuilder(type: K.getRoute, flags: requestAck | K.flagDump, sequence: sequence)
+        var header = rtmsg()
+        header.rtm_family = family?.netlinkFamily ?? K.afUnspec
+        b.putFamilyHeader(header)
+        return b.bytes
+    }
+
+    // MARK: helpers
+
+    private static func linkMessage(_ type: UInt16, flags: UInt16, sequence: UInt32, index: Int32,
+                                    ifFlags: UInt32 = 0, change: UInt32 = 0) -> MessageBuilder {
+        let b = MessageBuilder(type: type, flags: flags, sequence: sequence)
+        var header = ifinfomsg()
+        header.ifi_family = K.afUnspec
+        header.ifi_index = index
+        header.ifi_flags = ifFlags
+        header.ifi_change = change
+        b.putFamilyHeader(header)
+        return b
+    }
+
+    /// Interface names are at most IFNAMSIZ-1 bytes and cannot hold NUL; the kernel checks the rest.
+    static func validateName(_ name: String, operation: String) throws(NetlinkError) {
+        let count = name.utf8.count
+        guard count > 0, count <= K.maxInterfaceNameBytes, !name.utf8.contains(0) else {
+            throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation,
+                               kernelMessage: "interface name must be 1 to 15 bytes")
+        }
+    }
+
+    private static func finish(_ b: MessageBuilder, operation: String) throws(NetlinkError) -> [UInt8] {
+        guard !b.overflowed else {
+            throw NetlinkError(kind: .invalid, errno: EMSGSIZE, operation: operation)
+        }
+        return b.bytes
+    }
+
+    static func broadcast(of prefix: IPPrefix) -> IPAddress {
+        var bytes = prefix.address.bytes
+        for i in 0..<bytes.count {
+            let bitsBefore = i * 8
+            if bitsBefore >= prefix.prefixLength { bytes[i] = 0xFF }
+            else if bitsBefore + 8 > prefix.prefixLength {
+                bytes[i] |= UInt8(truncatingIfNeeded: 0xFF >> (prefix.prefixLength - bitsBefore))
+            }
+        }
+        return IPAddress(bytes: bytes)!
+    }
+}

@@ -1,0 +1,30 @@
+import NetTypes
+
+/// One route as RTM_NEWROUTE describes it (any table).
+public struct RouteInfo: Sendable, Equatable {
+    public var destination: IPPrefix     // the all-zero network of the family when RTA_DST is absent
+    public var gateway: IPAddress?
+    public var outputIndex: Int32?       // nil for multipath or blackhole routes
+    public var priority: UInt32          // 0 if absent
+    public var table: UInt32             // RTA_TABLE if present, else rtm_table
+    public var scope: UInt8
+    public var type: UInt8               // rtm_type (RouteType.unicast = 1, .local = 2, ...)
+    public var protocolID: UInt8         // rtm_protocol
+    public var mtu: UInt32?
+    public var advmss: UInt32?
+
+    public init(destination: IPPrefix, gateway: IPAddress? = nil, outputIndex: Int32? = nil, priority: UInt32 = 0,
+                table: UInt32 = RouteTable.main, scope: UInt8 = 0, type: UInt8 = RouteType.unicast,
+                protocolID: UInt8 = 0, mtu: UInt32? = nil, advmss: UInt32? = nil) {
+        self.destination = destination
+        self.gateway = gateway
+        self.outputIndex = outputIndex
+        self.priority = priority
+        self.table = table
+        self.scope = scope
+        self.type = type
+        self.protocolID = protocolID
+        self.mtu = mtu
+        self.advmss = advmss
+    }
+}

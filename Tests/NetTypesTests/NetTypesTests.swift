@@ -1,0 +1,60 @@
+import Testing
+@testable import NetTypes
+
+@Suite struct IPAddressTests {
+    @Test(arguments: ["10.1.2.3", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::", "fe80::1:2", "::ffff:1.2.3.4"])
+    func roundTrips(_ text: String) throws {
+        let ip = try #require(IPAddress(text))
+        #expect(ip.description == text)
+    }
+
+    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4/24", "2001:db8:::1", "abc", " 1.2.3.4", "1.2.3.04x"])
+    func rejects(_ text: String) { #expect(IPAddress(text) == nil) }
+
+    @Test func canonicalIPv6() { #expect(IPAddress("2001:0DB8:0000:0000:0000:0000:0000:0001")?.description == "2001:db8::1") }
+
+    @Test func masking() {
+        #expect(IPAddress("10.1.2.3")!.masked(to: 24) == IPAddress("10.1.2.0"))
+        #expect(IPAddress("10.1.2.255")!.masked(to: 25) == IPAddress("10.1.2.128"))
+        #expect(IPAddress("2001:db8::ffff")!.masked(to: 120) == IPAddress("2001:db8::ff00"))
+        #expect(IPAddress("10.1.2.3")!.masked(to: 0) == IPAddress("0.0.0.0"))
+    }
+}
+
+@Suite struct IPPrefixTests {
+    @Test func keepsHostBits() throws {
+        let p = try #require(IPPrefix("10.1.2.3/24"))
+        #expect(p.description == "10.1.2.3/24")
+        #expect(p.network.description == "10.1.2.0/24")
+        #expect(p.contains(IPAddress("10.1.2.200")!))
+        #expect(!p.contains(IPAddress("10.1.3.1")!))
+        #expect(!p.contains(IPAddress("::1")!))
+    }
+
+    @Test(arguments: ["10.0.0.0/33", "10.0.0.0", "10.0.0.0/", "10.0.0.0/-1", "::/129", "10.0.0.0/2x", "/24", "10.0.0.0/0024"])
+    func rejects(_ text: String) { #expect(IPPrefix(text) == nil) }
+
+    @Test func defaultRoutes() {
+        #expect(IPPrefix("0.0.0.0/0")!.isDefaultRoute)
+        #expect(IPPrefix("::/0")!.isDefaultRoute)
+        #expect(IPPrefix("::/0")!.family == .v6)
+    }
+}
+
+@Suite struct MACAddressTests {
+    @Test func parsesAndPrints() throws {
+        #expect(MACAddress("0A:58:0a:01:02:03")?.description == "0a:58:0a:01:02:03")
+        #expect(MACAddress("0a-58-0a-01-02-03")?.description == "0a:58:0a:01:02:03")
+    }
+
+    @Test(arguments: ["", "0a:58:0a:01:02", "0a:58:0a:01:02:03:04", "0a:58:0a:01:02:zz", "0a:58:0a:01:02:3", "0a:58-0a:01:02:03"])
+    func rejects(_ text: String) { #expect(MACAddress(text) == nil) }
+
+    @Test func classifies() {
+        #expect(MACAddress("01:00:5e:00:00:01")!.isMulticast)
+        #expect(MACAddress("ff:ff:ff:ff:ff:ff")!.isBroadcast)
+        #expect(!MACAddress("ff:ff:ff:ff:ff:ff")!.isAssignable)
+        #expect(!MACAddress("00:00:00:00:00:00")!.isAssignable)
+        #expect(MACAddress("02:00:00:00:00:01")!.isAssignable)
+    }
+}
