@@ -25,7 +25,6 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetTypes"], resources: [.copy("Golden")]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
         .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "CNI", "JSON"]),
-        .testTarget(name: "IntegrationTests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,124 @@
+import Testing
+@testable import Macvlan
+import CNI
+import JSON
+
+/// One config builder with overrides, instead of copied JSON templates.
+func request(_ overrides: JSONObject = JSONObject(), args: String = "", command: Command = .add, version: String = "1.0.0") throws(CNIError) -> Request {
+    var object: JSONObject = ["cniVersion": .string(version), "name": "net", "type": "macvlan", "master": "eth0",
+                              "ipam": ["type": "host-local", "subnet": "10.0.0.0/24"]]
+    for (key, value) in overrides { object[key] = value }
+    let bytes = Array(JSONValue.object(object).serialized(indent: 0).utf8)
+    let (parsed, v) = try NetworkConfig.version(of: bytes)
+    let environment = try Environment.load([("CNI_COMMAND", command.rawValue), ("CNI_CONTAINERID", "c1"), ("CNI_NETNS", "/x"),
+                                            ("CNI_IFNAME", "eth0"), ("CNI_ARGS", args)], command: command)
+    return Request(environment: environment, config: try NetworkConfig(bytes: bytes, object: parsed, version: v))
+}
+
+func config(_ overrides: JSONObject = JSONObject(), args: String = "", version: String = "1.0.0") throws(CNIError) -> MacvlanConfig {
+    try MacvlanConfig(try request(overrides, args: args, version: version))
+}
+
+func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
+    do { try body(); Issue.record("no error, expected code \(code.rawValue)", sourceLocation: sourceLocation) } catch {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    }
+}
+
+@Suite struct MacvlanConfigTests {
+    @Test func defaults() throws {
+        let c = try config(["master": ""])
+        #expect(c.master == nil)
+        #expect(c.mode == .bridge)
+        #expect(c.mtu == nil)
+        #expect(c.mac == nil)
+        #expect(!c.linkInContainer)
+        #expect(c.broadcastQueueLength == nil)
+    }
+
+    @Test(arguments: MacvlanMode.allCases)
+    func modes(_ mode: MacvlanMode) throws {
+        #expect(try config(["mode": .string(mode.rawValue)]).mode == mode)
+        #expect(MacvlanMode(kernelValue: mode.kernelValue) == mode)
+    }
+
+    @Test func kernelValuesMatchUAPI() {
+        #expect(MacvlanMode.private.kernelValue == 1)
+        #expect(MacvlanMode.vepa.kernelValue == 2)
+        #expect(MacvlanMode.bridge.kernelValue == 4)
+        #expect(MacvlanMode.passthru.kernelValue == 8)
+        #expect(MacvlanMode.source.kernelValue == 16)
+    }
+
+    @Test func badModeNamesTheValue() {
+        do throws(CNIError) { _ = try config(["mode": "bridged"]); Issue.record("accepted") } catch {
+            #expect(error.code == .invalidConfig)
+            #expect(error.message.contains("bridged"))
+        }
+    }
+
+    @Test(arguments: [JSONValue.int(-1), .int(1), .int(67), .int(70000), .string("1500"), .double(1500.5), .bool(true)])
+    func badMTU(_ mtu: JSONValue) { expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["mtu": mtu]) } }
+
+    @Test func mtuZeroInherits() throws { #expect(try config(["mtu": 0]).mtu == nil) }
+
+    @Test func mtuAboveMasterNamesBothNumbers() throws {
+        let c = try config(["mtu": 9000])
+        do throws(CNIError) { try c.validateMTU(against: "eth0", masterMTU: 1500); Issue.record("accepted") } catch {
+            #expect(error.message.contains("9000") && error.message.contains("1500"))
+        }
+        try c.validateMTU(against: "eth0", masterMTU: 9000)
+    }
+
+    @Test func macPrecedence() throws {
+        #expect(try config(["mac": "02:00:00:00:00:01"]).mac?.description == "02:00:00:00:00:01")
+        #expect(try config(["mac": "02:00:00:00:00:01"], args: "MAC=02:00:00:00:00:02").mac?.description == "02:00:00:00:00:02")
+        #expect(try config(["mac": "02:00:00:00:00:01", "runtimeConfig": ["mac": "02:00:00:00:00:03"]],
+                           args: "MAC=02:00:00:00:00:02").mac?.description == "02:00:00:00:00:03")
+    }
+
+    @Test(arguments: ["01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00", "zz", "02:00:00:00:00"])
+    func badMACs(_ mac: String) {
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["mac": .string(mac)]) }
+        expectCode(.invalidEnvironment) { () throws(CNIError) in _ = try config(args: "MAC=\(mac)") }
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["runtimeConfig": ["mac": .string(mac)]]) }
+    }
+
+    @Test(arguments: ["master", "mode", "mac"])
+    func stringKeysWithWrongType(_ key: String) {
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config([key: 5]) }
+    }
+
+    @Test func otherTypedKeys() {
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["linkInContainer": "yes"]) }
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["bcqueuelen": -1]) }
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["bcqueuelen": "100"]) }
+    }
+
+    @Test(arguments: ["lo/x", "..", "a b", "0123456789abcdef"])
+    func badMasterNames(_ name: String) {
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["master": .string(name)]) }
+    }
+
+    @Test(arguments: ["0.1.0", "0.2.0"])
+    func l2OnlyRefusedInLegacyVersions(_ version: String) {
+        expectCode(.incompatibleVersion) { () throws(CNIError) in _ = try config(["ipam": [:]], version: version) }
+    }
+
+    @Test func l2OnlyFineFrom030() throws { _ = try config(["ipam": [:]], version: "0.3.0") }
+}
+
+@Suite struct TemporaryNameTests {
+    @Test func fitsTheKernelLimitAndIsStable() {
+        let a = TemporaryName.make(containerID: "abc", ifName: "eth0")
+        #expect(a.utf8.count == 15)
+        #expect(a.hasPrefix(TemporaryName.prefix))
+        #expect(a == TemporaryName.make(containerID: "abc", ifName: "eth0"))
+    }
+
+    @Test func differsPerAttachment() {
+        let names = Set((0..<1000).map { TemporaryName.make(containerID: "c\($0)", ifName: "eth0") })
+        #expect(names.count == 1000)
+        #expect(TemporaryName.make(containerID: "ab", ifName: "ceth0") != TemporaryName.make(containerID: "abc", ifName: "eth0"))
+    }
+}
