@@ -7,6 +7,8 @@ let package = Package(
     name: "macvlan-cni",
     products: [
         .executable(name: "macvlan", targets: ["macvlan"]),
+        // For fuzz/ (a separate package that depends on this one by path): the parsers' modules.
+        .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "Macvlan"]),
     ],
     targets: [
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
@@ -24,6 +26,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetTypes"], resources: [.copy("Golden")]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
+        .testTarget(name: "NamespaceTests", dependencies: ["Namespace"]),
         .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "CNI", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

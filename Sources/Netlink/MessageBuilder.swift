@@ -25,10 +25,6 @@ final class MessageBuilder {
         extra.storeBytes(of: value, as: T.self)
     }
 
-    func putU8(_ type: UInt16, _ value: UInt8) {
-        if !mnl_attr_put_u8_check(header, Self.capacity, type, value) { overflowed = true }
-    }
-
     func putU32(_ type: UInt16, _ value: UInt32) {
         if !mnl_attr_put_u32_check(header, Self.capacity, type, value) { overflowed = true }
     }

@@ -32,12 +32,13 @@ public func parseReplies(_ bytes: [UInt8], sequence: UInt32 = 0, portID: UInt32 
     control[Int(K.msgError)] = { header, data in ReplyCollector.from(data).error(header) }
     control[Int(K.msgDone)] = { header, data in ReplyCollector.from(data).done(header) }
     control[Int(K.msgOverrun)] = { _, data in ReplyCollector.from(data).finish(.malformed(errno: EOVERFLOW)) }
+    let usable = wellFormedPrefixLength(bytes)
     let result: Int32 = withExtendedLifetime(collector) {
         bytes.withUnsafeBytes { raw in
             control.withUnsafeMutableBufferPointer { table in
                 // seq and portid 0: filtering happens in the collector, so a stale reply to an interrupted
                 // earlier request is skipped instead of failing this exchange.
-                mnl_cb_run2(raw.baseAddress, raw.count, 0, 0,
+                mnl_cb_run2(raw.baseAddress, usable, 0, 0,
                             { header, data in ReplyCollector.from(data).data(header) },
                             context, table.baseAddress, UInt32(table.count))
             }
@@ -48,6 +49,22 @@ public func parseReplies(_ bytes: [UInt8], sequence: UInt32 = 0, portID: UInt32 
         collector.batch.completion = .malformed(errno: errno == EINTR ? EAGAIN : (errno == 0 ? EPROTO : errno))
     }
     return collector.batch
+}
+
+/// The length of the leading run of messages whose nlmsg_len fits. libmnl's mnl_nlmsg_ok compares
+/// `(int)nlmsg_len`, so a length of 2^31 or more passes its check and sends the walk out of the buffer;
+/// mnl_cb_run2 only ever sees this prefix. (The kernel never sends such lengths; arbitrary input can.)
+func wellFormedPrefixLength(_ bytes: [UInt8]) -> Int {
+    let hdrSize = MemoryLayout<nlmsghdr>.size
+    var offset = 0
+    return bytes.withUnsafeBytes { raw in
+        while raw.count - offset >= hdrSize {
+            let length = Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            guard length >= hdrSize, length <= raw.count - offset else { break }
+            offset += min((length + 3) & ~3, raw.count - offset)
+        }
+        return offset
+    }
 }
 
 /// Callback state for mnl_cb_run2 (C callbacks cannot capture, so it travels through the data pointer).

@@ -169,9 +169,13 @@ public enum RouteRequest {
     }
 
     /// Interface names are at most IFNAMSIZ-1 bytes and cannot hold NUL; the kernel checks the rest.
-    static func validateName(_ name: String, operation: String) throws(NetlinkError) {
+    static func isValidName(_ name: String) -> Bool {
         let count = name.utf8.count
-        guard count > 0, count <= K.maxInterfaceNameBytes, !name.utf8.contains(0) else {
+        return count > 0 && count <= K.maxInterfaceNameBytes && !name.utf8.contains(0)
+    }
+
+    static func validateName(_ name: String, operation: String) throws(NetlinkError) {
+        guard isValidName(name) else {
             throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation,
                                kernelMessage: "interface name must be 1 to 15 bytes")
         }

@@ -54,11 +54,10 @@ public final class RouteSocket {
 
     /// The link called `name`, or nil if there is none (or the name cannot exist).
     public func link(named name: String) throws(NetlinkError) -> LinkInfo? {
-        let operation = "look up link \(name)"
-        let count = name.utf8.count
-        guard count > 0, count <= K.maxInterfaceNameBytes, !name.utf8.contains(0) else { return nil }
+        guard RouteRequest.isValidName(name) else { return nil }
         let seq = nextSequence()
-        return try lookup(RouteRequest.getLink(named: name, sequence: seq), sequence: seq, operation: operation)
+        return try lookup(RouteRequest.getLink(named: name, sequence: seq), sequence: seq,
+                          operation: "look up link \(name)")
     }
 
     /// The link with this index, or nil if there is none.
