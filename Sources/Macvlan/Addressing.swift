@@ -25,11 +25,10 @@ struct Addressing {
         let hasV6 = result.ips.contains { $0.address.family == .v6 }
         try inside(namespace, "setting sysctls of \(ifName) in \(namespace.path)") { () throws(CNIError) in
             // Gratuitous ARP / unsolicited NA on address changes, so neighbours learn the new MAC at once.
-            if hasV4 { try sysctl(.ipv4(interface: ifName, name: "arp_notify"), "1") }
-            if hasV6 {
-                try sysctl(.ipv6(interface: ifName, name: "disable_ipv6"), "0")
-                try sysctl(.ipv6(interface: ifName, name: "ndisc_notify"), "1")
-            }
+            try sysctl(.ipv4(interface: ifName, name: "arp_notify"), "1")
+            if hasV6 { try sysctl(.ipv6(interface: ifName, name: "disable_ipv6"), "0") }
+            // Set even without IPv6 addresses (as the reference does); only fatal when IPv6 is in use.
+            do throws(CNIError) { try sysctl(.ipv6(interface: ifName, name: "ndisc_notify"), "1") } catch where hasV6 { throw error } catch {}
         }
         for ip in result.ips {
             do { try socket.addAddress(ip.address, index: link.index) } catch {
@@ -48,7 +47,10 @@ struct Addressing {
             spec.scope = route.scope.map { UInt8(truncatingIfNeeded: $0) }
             spec.mtu = route.mtu.map { UInt32($0) }
             spec.advmss = route.advmss.map { UInt32($0) }
-            do { try socket.addRoute(spec) } catch {
+            do { try socket.addRoute(spec) } catch where error.kind == .exists {
+                // Another interface of this container already routes there: the first one wins (as in the reference).
+                StandardIO.log("route \(route.destination) already exists in \(namespace.path); kept the existing one")
+            } catch {
                 throw error.cni("adding route \(route.destination)\(gateway.map { " via \($0)" } ?? "") on \(ifName)", code: .addressingFailure)
             }
         }
