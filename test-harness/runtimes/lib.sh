@@ -1,0 +1,134 @@
+# Shared helpers for the runtime scenarios (sourced by libcni.sh, podman.sh, containerd.sh, dhcp.sh).
+# A scenario sets SCEN before sourcing, receives the plugin binary as $1, prints
+# "PASS|FAIL|SKIP runtimes/$SCEN/<case>[: reason]" lines and exits 1 if anything failed.
+#
+# Safety: every namespace is named "$RT_NS-..." (unique per run), every root-namespace link
+# "rt<hex>..." and everything is undone by the EXIT trap, also on SIGTERM/SIGINT.
+
+set -u
+RT_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RT_ID=$(printf '%04x' $(( (RANDOM ^ $$) & 0xffff )))
+RT_NS="cnirt-$$-$RT_ID"          # netns name prefix
+RT_FAILED=0
+RT_CLEANUP=()                      # commands, run in reverse order on exit
+RT_TMP=$(mktemp -d "/tmp/cnirt-${SCEN:-x}.XXXXXX")
+# last step of the cleanup: unmount whatever a runtime left mounted below RT_TMP, then remove it
+RT_CLEANUP+=("findmnt -rn -o TARGET | grep '^$RT_TMP/' | sort -r | xargs -r -n1 umount -l; rm -rf --one-file-system '$RT_TMP'")
+
+rt_defer() { RT_CLEANUP+=("$*"); }
+
+rt_cleanup() {
+    local i
+    trap - EXIT INT TERM
+    for (( i=${#RT_CLEANUP[@]}-1; i>=0; i-- )); do
+        eval "${RT_CLEANUP[$i]}" >/dev/null 2>&1 || true
+    done
+}
+trap 'rt_cleanup' EXIT
+trap 'echo "FAIL runtimes/$SCEN/interrupted: signal received"; exit 130' INT TERM
+
+pass() { echo "PASS runtimes/$SCEN/$1"; }
+skip() { echo "SKIP runtimes/$SCEN/$1: $2"; }
+fail() { echo "FAIL runtimes/$SCEN/$1: $(printf '%s' "$2" | tr '\n' ' ' | cut -c1-400)"; RT_FAILED=1; }
+
+# check NAME CMD...: PASS if CMD succeeds, FAIL with its last output lines otherwise.
+check() {
+    local name=$1 out; shift
+    if out=$("$@" 2>&1); then pass "$name"; return 0; fi
+    fail "$name" "$(printf '%s' "$out" | tail -n 4)"
+    return 1
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+    if [ "$2" == "$3" ]; then pass "$1"; return 0; fi
+    fail "$1" "got '$2', want '$3'"; return 1
+}
+
+# die NAME REASON: fatal setup failure; the trap cleans up.
+die() { fail "$1" "$2"; exit 1; }
+
+rt_finish() { exit "$RT_FAILED"; }
+
+# /var/lib/cni and /run/cni are shared with anything else on the machine: remove only our own
+# entries (glob patterns relative to DIR), then, if DIR did not exist before, rmdir the given
+# subdirectories and DIR itself (rmdir: only if empty).
+# guard_shared_dir DIR "SUBDIR..." PATTERN...
+guard_shared_dir() {
+    local d=$1 subs=$2 p s; shift 2
+    if [ ! -e "$d" ]; then              # registered first = runs last
+        local cmd=""
+        for s in $subs; do cmd+="rmdir '$d/$s' 2>/dev/null; "; done
+        rt_defer "${cmd}rmdir '$d' 2>/dev/null"
+    fi
+    for p in "$@"; do rt_defer "rm -rf $d/$p"; done
+}
+
+# Namespaces --------------------------------------------------------------------------------
+# mk_ns VAR SUFFIX -> creates netns "$RT_NS-SUFFIX" (deleted on exit), stores its name in VAR.
+# (Not via $(...): the cleanup registration must happen in this shell.)
+mk_ns() {
+    local n="$RT_NS-$2"
+    ip netns add "$n" || return 1
+    rt_defer "ip netns del '$n'"
+    ip -n "$n" link set lo up
+    printf -v "$1" '%s' "$n"
+}
+
+# mk_parent HOSTNS PEERNS MASTER PEER: veth pair MASTER (in HOSTNS) <-> PEER (in PEERNS), both up,
+# no IPv6 link-local noise on the master.
+mk_parent() {
+    ip -n "$1" link add "$3" type veth peer name "$4" || return 1
+    ip -n "$1" link set "$4" netns "$2" || return 1
+    ip -n "$1" link set "$3" addrgenmode none 2>/dev/null
+    ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds (bounded)
+wait_for() {
+    local limit=$(( $1 * 10 )) i; shift
+    for (( i=0; i<limit; i++ )); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Processes: only those started here, by PID ------------------------------------------------
+# kill_pid PID: TERM, wait up to 5 s, then KILL
+kill_pid() {
+    local p=$1 i
+    [ -n "$p" ] || return 0
+    kill -TERM "$p" 2>/dev/null || return 0
+    for (( i=0; i<50; i++ )); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+}
+
+# Inspection ---------------------------------------------------------------------------------
+# link_json NS IF -> `ip -j -d link show` object (or empty)
+link_json() { ip -j -d -n "$1" link show dev "$2" 2>/dev/null | jq -c '.[0] // empty'; }
+# addrs NS IF -> "a.b.c.d/nn" lines (global scope, not tentative)
+addrs() { ip -j -n "$1" addr show dev "$2" 2>/dev/null | jq -r '.[0].addr_info[] | select(.scope=="global") | "\(.local)/\(.prefixlen)"'; }
+# macvlan links in a namespace (names)
+macvlans() { ip -j -d -n "$1" link show 2>/dev/null | jq -r '.[] | select(.linkinfo.info_kind=="macvlan") | .ifname'; }
+
+# Plugin dir: macvlan = copy of the plugin under test, plus copies of reference plugins.
+# mk_plugin_dir DIR PLUGIN [ref-plugin...]
+mk_plugin_dir() {
+    local d=$1 p=$2 r; shift 2
+    mkdir -p "$d" && cp "$p" "$d/macvlan" || return 1
+    for r in "$@"; do cp "/usr/lib/cni/$r" "$d/$r" || return 1; done
+}
+
+# mk_rootfs DIR: minimal busybox root filesystem (for podman --rootfs and ctr --rootfs)
+mk_rootfs() {
+    local d=$1 a
+    mkdir -p "$d/bin" "$d/sbin" "$d/usr/bin" "$d/usr/sbin" "$d/proc" "$d/sys" "$d/dev" "$d/etc" "$d/tmp" "$d/run" || return 1
+    cp /bin/busybox "$d/bin/busybox" || return 1
+    for a in $(/bin/busybox --list-full); do
+        [ -e "$d/$a" ] || ln -s "$(printf '%s' "${a%/*}" | sed 's|[^/]*|..|g')/bin/busybox" "$d/$a"
+    done
+    echo "root:x:0:0:root:/root:/bin/sh" > "$d/etc/passwd"
+    echo "root:x:0:" > "$d/etc/group"
+    touch "$d/etc/resolv.conf" "$d/etc/hosts" "$d/etc/hostname"
+}
