@@ -37,7 +37,7 @@ extension MacvlanPlugin {
 
         var rollback = Rollback()
         do throws(CNIError) {
-            let link = try createLink(config, master: master, attachment: attachment, env: env, rollback: &rollback)
+            let link = try createLink(config, master: master, attachment: attachment, env: env, up: ipam == nil, rollback: &rollback)
             var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: link.mac?.description,
                                                                     mtu: Int(link.mtu), sandbox: env.netns)])
             if let ipam {
@@ -54,7 +54,6 @@ extension MacvlanPlugin {
                 result.routes = assigned.routes
                 result.dns = request.config.dns.merged(with: assigned.dns)
             } else {
-                do { try container.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(env.ifName) up") }
                 result.dns = request.config.dns
                 try Stage.up.reached(pauseAt: pauseAt)
             }
@@ -75,20 +74,25 @@ extension MacvlanPlugin {
 
     /// One RTM_NEWLINK from the master's namespace, straight into the container under the temporary name, then
     /// the rename. The undo is registered before the rename, by index, so a failing rename still cleans up.
+    /// `up` (L2 only) brings the link up together with the rename; with IPAM it comes up after its addresses.
     private func createLink(_ config: MacvlanConfig, master: LinkInfo, attachment: Attachment, env: Environment,
-                            rollback: inout Rollback) throws(CNIError) -> LinkInfo {
+                            up: Bool, rollback: inout Rollback) throws(CNIError) -> LinkInfo {
         let container = attachment.containerSocket
         let temporary = TemporaryName.make(containerID: env.containerID, ifName: env.ifName)
-        // A link under our temporary name can only be the remains of an ADD of this same attachment that was killed.
-        if let stale = try lookup(container, temporary, "looking for a stale \(temporary)") {
-            do { try container.deleteLink(index: stale.index) } catch { throw error.cni("removing stale \(temporary)") }
-        }
         var spec = MacvlanRequest(name: temporary, parentIndex: master.index, mode: config.mode.kernelValue)
         spec.mac = config.mac
         spec.mtu = config.mtu
         spec.broadcastQueueLength = config.broadcastQueueLength
         spec.namespaceFD = config.linkInContainer ? nil : attachment.container.fd
-        do { try attachment.masterSocket.createMacvlan(spec) } catch {
+        do throws(NetlinkError) { try attachment.masterSocket.createMacvlan(spec) } catch where error.kind == .exists {
+            // Our temporary name can only be taken by the remains of a killed ADD of this same attachment.
+            if let stale = try lookup(container, temporary, "looking for a stale \(temporary)") {
+                do { try container.deleteLink(index: stale.index) } catch { throw error.cni("removing stale \(temporary)") }
+            }
+            do { try attachment.masterSocket.createMacvlan(spec) } catch {
+                throw error.cni("creating a \(config.mode.rawValue) macvlan on \(master.name) for \(env.netns)")
+            }
+        } catch {
             throw error.cni("creating a \(config.mode.rawValue) macvlan on \(master.name) for \(env.netns)")
         }
         guard let created = try lookup(container, temporary, "finding the new link") else {
@@ -100,7 +104,7 @@ extension MacvlanPlugin {
             }
         }
         try Stage.linkCreated.reached(pauseAt: pauseAt)
-        do { try container.renameLink(index: created.index, to: env.ifName) } catch {
+        do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
             if error.kind == .exists {
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")
             }

@@ -65,10 +65,13 @@ public enum RouteRequest {
     }
 
     /// RTM_SETLINK carrying only a new IFLA_IFNAME (the link must be down, as a fresh one is).
-    public static func renameLink(index: Int32, to name: String, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+    /// RTM_SETLINK with a new IFLA_IFNAME; with `up`, IFF_UP too: the kernel renames before it changes flags,
+    /// so one message does both (a link cannot be renamed once it is up).
+    public static func renameLink(index: Int32, to name: String, up: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let operation = "rename link index \(index) to \(name)"
         try validateName(name, operation: operation)
-        let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index)
+        let b = up ? linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index, ifFlags: InterfaceFlags.up, change: InterfaceFlags.up)
+                   : linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index)
         b.putString(K.iflaIfname, name)
         return try finish(b, operation: operation)
     }

@@ -87,10 +87,11 @@ public final class RouteSocket {
                     operation: "delete link index \(index)")
     }
 
-    public func renameLink(index: Int32, to name: String) throws(NetlinkError) {
+    /// Renames a link that is down; with `up`, also brings it up in the same message.
+    public func renameLink(index: Int32, to name: String, up: Bool = false) throws(NetlinkError) {
         let seq = nextSequence()
-        try execute(RouteRequest.renameLink(index: index, to: name, sequence: seq), sequence: seq,
-                    operation: "rename link index \(index) to \(name)")
+        try execute(RouteRequest.renameLink(index: index, to: name, up: up, sequence: seq), sequence: seq,
+                    operation: "rename link index \(index) to \(name)\(up ? " and bring it up" : "")")
     }
 
     public func setLinkUp(index: Int32) throws(NetlinkError) {
