@@ -12,7 +12,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
-        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(name: "CJansson", providers: [.apt(["libjansson-dev"])]),  // links libjansson.a (module map)
         .target(name: "CSupport"),
         .target(name: "NetTypes"),
         .target(name: "JSON", dependencies: ["CJansson"]),
