@@ -39,14 +39,19 @@ public enum StandardIO {
     /// Progress and diagnostics: stderr, never stdout (runtimes parse stdout).
     public static func log(_ text: String) { write("macvlan: \(text)\n", fd: 2) }
 
-    /// The process environment as ordered pairs.
+    /// The process environment as ordered pairs. Split on bytes: a process gets dozens of variables at every
+    /// start, and character-level string scanning showed up in profiles.
     public static func environment() -> [(String, String)] {
         var out: [(String, String)] = []
         guard var cursor = cs_environ() else { return out }
         while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                out.append((String(text[..<eq]), String(text[text.index(after: eq)...])))
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                let buffer = UnsafeBufferPointer(start: bytes, count: length)
+                if let eq = buffer.firstIndex(of: UInt8(ascii: "=")) {
+                    out.append((String(decoding: buffer[..<eq], as: UTF8.self),
+                                String(decoding: buffer[(eq + 1)...], as: UTF8.self)))
+                }
             }
             cursor += 1
         }

@@ -27,9 +27,15 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     public var isAssignable: Bool { !isMulticast && !isZero }
 
     public var description: String {
-        bytes.map { b in
-            let digits = "0123456789abcdef".utf8.map { Character(UnicodeScalar($0)) }
-            return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
-        }.joined(separator: ":")
+        var text: [UInt8] = []
+        text.reserveCapacity(17)
+        for (i, byte) in bytes.enumerated() {
+            if i > 0 { text.append(UInt8(ascii: ":")) }
+            text.append(Self.hexDigit(byte >> 4))
+            text.append(Self.hexDigit(byte & 0xF))
+        }
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 }

@@ -20,10 +20,22 @@ struct Attributes {
     }
 
     /// The attributes of a region by type; a later duplicate wins, as in the kernel's own parser.
-    static func table(in region: UnsafeRawBufferPointer) -> [UInt16: UnsafeRawBufferPointer] {
-        var result: [UInt16: UnsafeRawBufferPointer] = [:]
+    static func table(in region: UnsafeRawBufferPointer) -> AttributeTable {
+        var result = AttributeTable()
         forEach(in: region) { type, payload in result[type] = payload }
         return result
+    }
+}
+
+/// Attributes indexed by type in a flat array: every parse of every reply builds one, and a dictionary's
+/// hashing and allocation showed up in profiles. Types beyond the largest any parser reads are ignored.
+struct AttributeTable {
+    static let capacity = 128
+    private var slots = [UnsafeRawBufferPointer?](repeating: nil, count: capacity)
+
+    subscript(type: UInt16) -> UnsafeRawBufferPointer? {
+        get { Int(type) < Self.capacity ? slots[Int(type)] : nil }
+        set { if Int(type) < Self.capacity { slots[Int(type)] = newValue } }
     }
 }
 
