@@ -38,12 +38,7 @@ public enum SysctlKey: Sendable, Equatable {
 
 /// Writes `value` to the sysctl of the calling thread's network namespace (O_WRONLY|O_CLOEXEC, never creates).
 public func writeSysctl(_ key: SysctlKey, _ value: String) throws(NamespaceError) {
-    guard let path = key.path else { throw .sysctl(path: "\(key)", errno: EINVAL) }
-    let fd = retryingEINTR { open(path, O_WRONLY | O_CLOEXEC) }
-    guard fd >= 0 else {
-        let code = errno
-        throw code == ENOENT ? .notFound(path: path) : .sysctl(path: path, errno: code)
-    }
+    let (fd, path) = try openSysctl(key, O_WRONLY)
     defer { close(fd) }
     let bytes = Array(value.utf8)
     var offset = 0
@@ -58,12 +53,7 @@ public func writeSysctl(_ key: SysctlKey, _ value: String) throws(NamespaceError
 
 /// The sysctl's value without the trailing newline.
 public func readSysctl(_ key: SysctlKey) throws(NamespaceError) -> String {
-    guard let path = key.path else { throw .sysctl(path: "\(key)", errno: EINVAL) }
-    let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
-    guard fd >= 0 else {
-        let code = errno
-        throw code == ENOENT ? .notFound(path: path) : .sysctl(path: path, errno: code)
-    }
+    let (fd, path) = try openSysctl(key, O_RDONLY)
     defer { close(fd) }
     var buffer = [UInt8](repeating: 0, count: 4096)
     var length = 0
@@ -89,4 +79,15 @@ private func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
         attempts += 1
     }
     return result
+}
+
+/// Opens the sysctl file of a validated key (close-on-exec, never created); a missing file is `.notFound`.
+private func openSysctl(_ key: SysctlKey, _ mode: Int32) throws(NamespaceError) -> (fd: Int32, path: String) {
+    guard let path = key.path else { throw .sysctl(path: "\(key)", errno: EINVAL) }
+    let fd = retryingEINTR { open(path, mode | O_CLOEXEC) }
+    guard fd >= 0 else {
+        let code = errno
+        throw code == ENOENT ? .notFound(path: path) : .sysctl(path: path, errno: code)
+    }
+    return (fd, path)
 }

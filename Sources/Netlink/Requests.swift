@@ -105,11 +105,9 @@ public enum RouteRequest {
 
     /// RTM_GETADDR dump; `family` nil dumps both.
     public static func dumpAddresses(family: IPFamily?, sequence: UInt32) -> [UInt8] {
-        let b = MessageBuilder(type: K.getAddr, flags: requestAck | K.flagDump, sequence: sequence)
         var header = ifaddrmsg()
         header.ifa_family = family?.netlinkFamily ?? K.afUnspec
-        b.putFamilyHeader(header)
-        return b.bytes
+        return dump(K.getAddr, header, sequence: sequence)
     }
 
     // MARK: routes
@@ -150,9 +148,14 @@ public enum RouteRequest {
 
     /// RTM_GETROUTE dump of every table; `family` nil dumps both IPv4 and IPv6 (and whatever else exists).
     public static func dumpRoutes(family: IPFamily?, sequence: UInt32) -> [UInt8] {
-        let b = MessageBuilder(type: K.getRoute, flags: requestAck | K.flagDump, sequence: sequence)
         var header = rtmsg()
         header.rtm_family = family?.netlinkFamily ?? K.afUnspec
+        return dump(K.getRoute, header, sequence: sequence)
+    }
+
+    /// A dump request: the message type and its family header, nothing else.
+    private static func dump<Header: BitwiseCopyable>(_ type: UInt16, _ header: Header, sequence: UInt32) -> [UInt8] {
+        let b = MessageBuilder(type: type, flags: requestAck | K.flagDump, sequence: sequence)
         b.putFamilyHeader(header)
         return b.bytes
     }
