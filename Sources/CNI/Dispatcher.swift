@@ -67,6 +67,8 @@ public enum Dispatcher {
         }
     }
 
+    static let supportedVersionsJSON = #","supportedVersions":["# + SpecVersion.supported.map { "\"\($0)\"" }.joined(separator: ",") + "]}\n"
+
     /// VERSION echoes the version the caller speaks (spec), and lists ours.
     static func answerVersion(_ input: [UInt8]) -> Int32 {
         var asked = SpecVersion.latest.description
@@ -78,9 +80,9 @@ public enum Dispatcher {
             }
             if let v = object["cniVersion"]?.stringValue, !v.isEmpty { asked = v }
         }
-        let answer: JSONValue = ["cniVersion": .string(asked),
-                                 "supportedVersions": .array(SpecVersion.supported.map { .string($0.description) })]
-        StandardIO.write(answer.serialized() + "\n", fd: 1)
+        // Runtimes call VERSION before every ADD and DEL: the constant part is written as text, only the echoed
+        // version goes through the JSON encoder (it came from the caller and may need escaping).
+        StandardIO.write(#"{"cniVersion":"# + JSONValue.string(asked).serialized(indent: 0) + supportedVersionsJSON, fd: 1)
         return 0
     }
 }
