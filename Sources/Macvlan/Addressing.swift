@@ -21,7 +21,6 @@ struct Addressing {
             throw CNIError(.unusableIPAMResult, "IPAM plugin \(ipamType) returned no IP address",
                            details: "a network with \"ipam\" needs at least one address; use \"ipam\": {} for L2 only")
         }
-        let hasV4 = result.ips.contains { $0.address.family == .v4 }
         let hasV6 = result.ips.contains { $0.address.family == .v6 }
         try inside(namespace, "setting sysctls of \(ifName) in \(namespace.path)") { () throws(CNIError) in
             // Gratuitous ARP / unsolicited NA on address changes, so neighbours learn the new MAC at once.
