@@ -1,6 +1,7 @@
 import CSupport
 import Glibc
 import JSON
+import NetTypes
 
 /// A plugin this one hands work to (the IPAM plugin): found by bare name in CNI_PATH, executed directly with
 /// posix_spawn (no shell), given our environment with only CNI_COMMAND changed and the whole config on stdin.
@@ -24,7 +25,7 @@ public struct DelegatedPlugin: Sendable {
                            details: "set CNI_PATH to the directories holding CNI plugins, e.g. /opt/cni/bin")
         }
         for directory in directories {
-            let candidate = directory.hasSuffix("/") ? directory + type : directory + "/" + type
+            let candidate = directory.hasByteSuffix(UInt8(ascii: "/")) ? directory + type : directory + "/" + type
             var info = stat()
             if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
                 return DelegatedPlugin(type: type, executable: candidate)
@@ -142,7 +143,7 @@ public struct DelegatedPlugin: Sendable {
 
     /// The child's environment: ours, with CNI_COMMAND replaced.
     private func environmentEntries(_ environment: Environment, command: Command) -> [String] {
-        environment.variables.filter { $0.0 != "CNI_COMMAND" }.map { "\($0.0)=\($0.1)" } + ["CNI_COMMAND=\(command.rawValue)"]
+        environment.variables.filter { !$0.0.bytesEqual("CNI_COMMAND") }.map { "\($0.0)=\($0.1)" } + ["CNI_COMMAND=\(command.rawValue)"]
     }
 
     static func pluginError(in stdout: [UInt8]) -> CNIError? {

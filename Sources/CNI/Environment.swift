@@ -1,3 +1,5 @@
+import NetTypes
+
 /// The CNI verbs.
 public enum Command: String, Sendable, CaseIterable {
     case add = "ADD", del = "DEL", check = "CHECK", status = "STATUS", gc = "GC", version = "VERSION"
@@ -21,7 +23,7 @@ public struct Environment: Sendable {
             throw CNIError(.invalidEnvironment, "CNI_COMMAND is not set",
                            details: "expected one of \(Command.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let command = Command(rawValue: text) else {
+        guard let command = Command.allCases.first(where: { $0.rawValue.bytesEqual(text) }) else {
             throw CNIError(.invalidEnvironment, "CNI_COMMAND \"\(text)\" is not a CNI command",
                            details: "expected one of \(Command.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -45,13 +47,14 @@ public struct Environment: Sendable {
             break
         }
         let args = try CNIArgs(parsing: lookup("CNI_ARGS", variables) ?? "")
-        let path = (lookup("CNI_PATH", variables) ?? "").split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
+        let path = (lookup("CNI_PATH", variables) ?? "").split(onByte: UInt8(ascii: ":"), omittingEmpty: true)
+            .filter { $0.hasBytePrefix(UInt8(ascii: "/")) }
         return Environment(command: command, containerID: containerID, netns: netns, ifName: ifName,
                            args: args, path: path, variables: variables)
     }
 
     static func lookup(_ name: String, _ variables: [(String, String)]) -> String? {
-        variables.last { $0.0 == name }?.1
+        variables.last { $0.0.bytesEqual(name) }?.1
     }
 
     /// Spec: non-empty, starts alphanumeric, then alphanumerics, '_', '.', '-'.
@@ -73,15 +76,16 @@ public struct Environment: Sendable {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
     }
 
-    /// Spec (and kernel): non-empty, at most 15 bytes, not "." or "..", no '/', ':' or whitespace.
+    /// Spec (and kernel): non-empty, at most 15 bytes, not "." or "..", no '/', ':' or whitespace. Stricter than
+    /// the kernel, only printable ASCII: a name that renders like another ("eth0" with a Cyrillic "е") or that
+    /// tools print differently is an accident or an attack, never what a runtime means.
     public static func interfaceNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "it is empty" }
         if name.utf8.count > 15 { return "it is \(name.utf8.count) bytes long; the limit is 15" }
-        if name == "." || name == ".." { return "\".\" and \"..\" are not interface names" }
+        if name.bytesEqual(".") || name.bytesEqual("..") { return "\".\" and \"..\" are not interface names" }
         if name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") }) { return "it contains '/' or ':'" }
-        if name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
-            return "it contains whitespace or control characters"
-        }
+        if name.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) { return "it contains whitespace or control characters" }
+        if name.utf8.contains(where: { $0 >= 0x80 }) { return "it contains non-ASCII characters" }
         return nil
     }
 

@@ -1,4 +1,5 @@
 import JSON
+import NetTypes
 
 /// The keys every CNI plugin config shares. Plugin-specific keys are read by the plugin from `reader`.
 public struct NetworkConfig: Sendable {
@@ -69,7 +70,7 @@ public struct NetworkConfig: Sendable {
     }
 
     static func isBareName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.utf8.contains(0)
+        !name.isEmpty && !name.bytesEqual(".") && !name.bytesEqual("..") && !name.containsByte(UInt8(ascii: "/")) && !name.containsByte(0)
     }
 
     /// The prevResult decoded in this config's version, or a code 7 error naming what is wrong with it.

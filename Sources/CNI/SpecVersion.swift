@@ -1,3 +1,5 @@
+import NetTypes
+
 /// A CNI specification version ("1.1.0"). Comparable, so verb gates read as `version >= .v0_4_0`.
 public struct SpecVersion: Comparable, Hashable, Sendable, CustomStringConvertible {
     public let major: Int
@@ -10,7 +12,7 @@ public struct SpecVersion: Comparable, Hashable, Sendable, CustomStringConvertib
 
     /// Strict "X.Y.Z" with decimal components; anything else is not a version.
     public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let parts = text.split(onByte: UInt8(ascii: "."), omittingEmpty: false)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               let a = Int(parts[0]), let b = Int(parts[1]), let c = Int(parts[2]) else { return nil }
         self.init(a, b, c)

@@ -38,9 +38,10 @@ public struct JSONObject: Equatable, Sendable, Sequence {
     public init(_ entries: [(key: String, value: JSONValue)] = []) { self.entries = entries }
 
     public subscript(key: String) -> JSONValue? {
-        get { entries.first { $0.key == key }?.value }
+        // Keys compare as bytes, as jansson (which rejected duplicates) and Go compare them.
+        get { entries.first { $0.key.utf8.elementsEqual(key.utf8) }?.value }
         set {
-            if let i = entries.firstIndex(where: { $0.key == key }) {
+            if let i = entries.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
                 if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
             } else if let newValue {
                 entries.append((key, newValue))

@@ -6,8 +6,8 @@ public struct MacvlanConfig: Sendable {
     /// nil: use the interface of the lowest-metric default route.
     public let master: String?
     public let mode: MacvlanMode
-    /// nil: inherit the master's MTU.
-    public let mtu: UInt32?
+    /// nil: inherit the master's MTU. Checked against the master's MTU once the master is known (`mtu(for:)`).
+    public let requestedMTU: Int64?
     /// After precedence: config `mac` < CNI_ARGS `MAC` < `runtimeConfig.mac`.
     public let mac: MACAddress?
     public let linkInContainer: Bool
@@ -34,15 +34,8 @@ public struct MacvlanConfig: Sendable {
                            details: "use one of \(MacvlanMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
 
-        if let mtu = try reader.integer("mtu", in: Int64.min...Int64.max), mtu != 0 {
-            guard mtu >= Self.minimumMTU, mtu <= 65535 else {
-                throw CNIError(.invalidConfig, "\"mtu\" \(mtu) is out of range",
-                               details: "use 0 to inherit the master's MTU, or a value from \(Self.minimumMTU) to the master's MTU")
-            }
-            self.mtu = UInt32(mtu)
-        } else {
-            self.mtu = nil
-        }
+        let mtu = try reader.integer("mtu", in: Int64.min...Int64.max) ?? 0
+        requestedMTU = mtu == 0 ? nil : mtu
 
         var mac = try Self.mac(try reader.string("mac"), source: "\"mac\"", code: .invalidConfig)
         if let fromArgs = try Self.mac(request.environment.args["MAC"], source: "CNI_ARGS MAC", code: .invalidEnvironment) { mac = fromArgs }
@@ -71,11 +64,14 @@ public struct MacvlanConfig: Sendable {
         return mac
     }
 
-    /// The MTU check needs the master, so it runs once the master is known.
-    public func validateMTU(against master: String, masterMTU: UInt32) throws(CNIError) {
-        if let mtu, mtu > masterMTU {
-            throw CNIError(.invalidConfig, "\"mtu\" \(mtu) is larger than the MTU \(masterMTU) of master \(master)",
-                           details: "a macvlan child cannot exceed its parent's MTU; use at most \(masterMTU), or 0 to inherit")
+    /// The MTU to create the link with (nil: inherit), checked against the master: 68 up to the master's MTU,
+    /// since a macvlan child cannot exceed its parent. The error names both numbers.
+    public func mtu(forMaster master: String, masterMTU: UInt32) throws(CNIError) -> UInt32? {
+        guard let mtu = requestedMTU else { return nil }
+        guard mtu >= Self.minimumMTU, mtu <= Int64(masterMTU) else {
+            throw CNIError(.invalidConfig, "\"mtu\" \(mtu) is out of range for master \(master), whose MTU is \(masterMTU)",
+                           details: "use 0 to inherit the master's MTU, or a value from \(Self.minimumMTU) to \(masterMTU)")
         }
+        return UInt32(mtu)
     }
 }

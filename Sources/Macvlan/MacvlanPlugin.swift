@@ -27,7 +27,7 @@ extension MacvlanPlugin {
         let attachment = try Attachment.open(request, linkInContainer: config.linkInContainer)
         let master = try Attachment.findMaster(config.master, socket: attachment.masterSocket,
                                                whereText: config.linkInContainer ? "the container's namespace" : "the plugin's namespace")
-        try config.validateMTU(against: master.name, masterMTU: master.mtu)
+        let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
         let container = attachment.containerSocket
         if try lookup(container, env.ifName, "checking CNI_IFNAME in the container") != nil {
             throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
@@ -37,7 +37,7 @@ extension MacvlanPlugin {
 
         var rollback = Rollback()
         do throws(CNIError) {
-            let link = try createLink(config, master: master, attachment: attachment, env: env, up: ipam == nil, rollback: &rollback)
+            let link = try createLink(config, master: master, mtu: mtu, attachment: attachment, env: env, up: ipam == nil, rollback: &rollback)
             var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: link.mac?.description,
                                                                     mtu: Int(link.mtu), sandbox: env.netns)])
             if let ipam {
@@ -75,13 +75,13 @@ extension MacvlanPlugin {
     /// One RTM_NEWLINK from the master's namespace, straight into the container under the temporary name, then
     /// the rename. The undo is registered before the rename, by index, so a failing rename still cleans up.
     /// `up` (L2 only) brings the link up together with the rename; with IPAM it comes up after its addresses.
-    private func createLink(_ config: MacvlanConfig, master: LinkInfo, attachment: Attachment, env: Environment,
+    private func createLink(_ config: MacvlanConfig, master: LinkInfo, mtu: UInt32?, attachment: Attachment, env: Environment,
                             up: Bool, rollback: inout Rollback) throws(CNIError) -> LinkInfo {
         let container = attachment.containerSocket
         let temporary = TemporaryName.make(containerID: env.containerID, ifName: env.ifName)
         var spec = MacvlanRequest(name: temporary, parentIndex: master.index, mode: config.mode.kernelValue)
         spec.mac = config.mac
-        spec.mtu = config.mtu
+        spec.mtu = mtu
         spec.broadcastQueueLength = config.broadcastQueueLength
         spec.namespaceFD = config.linkInContainer ? nil : attachment.container.fd
         do throws(NetlinkError) { try attachment.masterSocket.createMacvlan(spec) } catch where error.kind == .exists {

@@ -79,8 +79,8 @@ extension MacvlanPlugin {
         if let mac = expected.mac, !mac.isEmpty, MACAddress(mac) != link.mac {
             throw drift("\(env.ifName) has MAC \(link.mac?.description ?? "none"), prevResult says \(mac)")
         }
-        let expectedMTU = expected.mtu.map { UInt32($0) } ?? config.mtu
-        if let expectedMTU, expectedMTU != link.mtu {
+        let expectedMTU = expected.mtu.map { Int64($0) } ?? config.requestedMTU
+        if let expectedMTU, expectedMTU != Int64(link.mtu) {
             throw drift("\(env.ifName) has MTU \(link.mtu), expected \(expectedMTU)")
         }
         try checkAddressing(previous, interfaceIndex: ourIndex, link: link, socket: socket, ifName: env.ifName)

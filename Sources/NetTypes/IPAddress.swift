@@ -7,7 +7,7 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     case v6([UInt8])  // always 16 bytes
 
     public init?(_ text: String) {
-        if text.contains(":") {
+        if text.containsByte(UInt8(ascii: ":")) {
             var raw = in6_addr()
             guard inet_pton(AF_INET6, text, &raw) == 1 else { return nil }
             self = .v6(withUnsafeBytes(of: &raw) { Array($0) })

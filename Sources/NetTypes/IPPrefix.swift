@@ -12,9 +12,8 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses "ADDR/LEN". A bare address is not accepted: CNI always writes the length.
     public init?(_ text: String) {
-        guard let slash = text.firstIndex(of: "/") else { return nil }
-        let lengthText = text[text.index(after: slash)...]
-        guard let address = IPAddress(String(text[..<slash])),
+        guard let (addressText, lengthText) = text.split(atFirstByte: UInt8(ascii: "/")) else { return nil }
+        guard let address = IPAddress(addressText),
               !lengthText.isEmpty, lengthText.count <= 3, lengthText.allSatisfy({ $0.isASCII && $0.isNumber }),
               let length = Int(lengthText) else { return nil }
         self.init(address: address, prefixLength: length)

@@ -9,8 +9,7 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init?(_ text: String) {
-        let separator: Character = text.contains("-") ? "-" : ":"
-        let parts = text.split(separator: separator, omittingEmptySubsequences: false)
+        let parts = text.split(onByte: text.containsByte(UInt8(ascii: "-")) ? UInt8(ascii: "-") : UInt8(ascii: ":"), omittingEmpty: false)
         guard parts.count == 6 else { return nil }
         var out: [UInt8] = []
         for part in parts {

@@ -93,7 +93,8 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
     @Test(arguments: ["a", "A1_b.c-d", "0abc", String(repeating: "f", count: 64)])
     func goodContainerIDs(_ id: String) { #expect(Environment.isValidIdentifier(id)) }
 
-    @Test(arguments: ["", ".", "..", "a/b", "a:b", "a b", "tab\t", String(repeating: "x", count: 16), "ééééééééé"])
+    @Test(arguments: ["", ".", "..", "a/b", "a:b", "a b", "tab\t", String(repeating: "x", count: 16), "ééééééééé", "ethé",
+                      "\u{0435}th0", "a\u{A0}b", "a\u{7F}", "./\u{301}x", "a/\u{301}b"])
     func badInterfaceNames(_ name: String) {
         var e = fullEnv
         e["CNI_IFNAME"] = name
@@ -201,4 +202,29 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
 
     @Test(arguments: ["", ".", "..", "a/b", "/abs", "../x"])
     func notBareNames(_ n: String) { #expect(!NetworkConfig.isBareName(n)) }
+}
+
+/// Found by fuzzing: a separator followed by a combining mark is one grapheme to Swift's String, but a byte to
+/// the kernel, to file paths and to Go. Every syntax check must see the byte.
+@Suite struct ByteLevelSyntaxTests {
+    @Test(arguments: ["../\u{301}evil", "a/\u{301}b", "/\u{301}", "x/\u{301}"])
+    func slashWithCombiningMarkIsNotABareName(_ name: String) { #expect(!NetworkConfig.isBareName(name)) }
+
+    @Test func separatorWithCombiningMarkStillSeparates() throws {
+        expectCode(.invalidEnvironment) { () throws(CNIError) in _ = try CNIArgs(parsing: "K8S_POD_NAME=a;\u{301}FOO=1") }
+        let args = try CNIArgs(parsing: "K8S_POD_NAME=\u{301}x")
+        #expect(args["K8S_POD_NAME"] == "\u{301}x")
+    }
+
+    @Test func canonicalEquivalentsAreDifferentBytes() {
+        // U+212A KELVIN SIGN is canonically equivalent to "K": equal as Swift Strings, different bytes.
+        expectCode(.invalidEnvironment) { () throws(CNIError) in _ = try Environment.command(from: env(["CNI_COMMAND": "CHEC\u{212A}"])) }
+        expectCode(.invalidEnvironment) { () throws(CNIError) in _ = try CNIArgs(parsing: "\u{212A}8S_POD_NAME=x") }
+    }
+
+    @Test func pathSplitOnBytes() throws {
+        var e = fullEnv
+        e["CNI_PATH"] = "/a:\u{301}/b:/c"
+        #expect(try Environment.load(env(e), command: .add).path == ["/a", "/c"])
+    }
 }

@@ -30,7 +30,7 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
         let c = try config(["master": ""])
         #expect(c.master == nil)
         #expect(c.mode == .bridge)
-        #expect(c.mtu == nil)
+        #expect(c.requestedMTU == nil)
         #expect(c.mac == nil)
         #expect(!c.linkInContainer)
         #expect(c.broadcastQueueLength == nil)
@@ -57,17 +57,26 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
         }
     }
 
-    @Test(arguments: [JSONValue.int(-1), .int(1), .int(67), .int(70000), .string("1500"), .double(1500.5), .bool(true)])
-    func badMTU(_ mtu: JSONValue) { expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["mtu": mtu]) } }
+    @Test(arguments: [JSONValue.string("1500"), JSONValue.double(1500.5), JSONValue.bool(true), JSONValue.array([])])
+    func mtuOfWrongType(_ mtu: JSONValue) { expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(["mtu": mtu]) } }
 
-    @Test func mtuZeroInherits() throws { #expect(try config(["mtu": 0]).mtu == nil) }
+    @Test func mtuZeroInherits() throws {
+        #expect(try config(["mtu": 0]).mtu(forMaster: "eth0", masterMTU: 1500) == nil)
+        #expect(try config([:]).mtu(forMaster: "eth0", masterMTU: 1500) == nil)
+    }
 
-    @Test func mtuAboveMasterNamesBothNumbers() throws {
-        let c = try config(["mtu": 9000])
-        do throws(CNIError) { try c.validateMTU(against: "eth0", masterMTU: 1500); Issue.record("accepted") } catch {
-            #expect(error.message.contains("9000") && error.message.contains("1500"))
+    @Test(arguments: [Int64(-1), 1, 67, 1501, 9000, 65536, 2_147_483_648, 4_294_968_696])
+    func mtuOutOfRangeNamesBothNumbers(_ mtu: Int64) throws {
+        let c = try config(["mtu": .int(mtu)])
+        do throws(CNIError) { _ = try c.mtu(forMaster: "eth0", masterMTU: 1500); Issue.record("accepted \(mtu)") } catch {
+            #expect(error.code == .invalidConfig)
+            #expect(error.message.contains("\(mtu)") && error.message.contains("1500"))
         }
-        try c.validateMTU(against: "eth0", masterMTU: 9000)
+    }
+
+    @Test(arguments: [Int64(68), 1400, 1500])
+    func mtuInRange(_ mtu: Int64) throws {
+        #expect(try config(["mtu": .int(mtu)]).mtu(forMaster: "eth0", masterMTU: 1500) == UInt32(mtu))
     }
 
     @Test func macPrecedence() throws {
