@@ -4,6 +4,7 @@ A case is data (TOML, see test-harness/README.md). The runner builds fresh names
 runs its steps (plugin verbs, shell set-up inside test namespaces, assertions on kernel state),
 and removes everything afterwards.
 """
+import concurrent.futures as cf
 import copy
 import glob
 import json
@@ -185,6 +186,7 @@ class CaseRun:
         self.log = []
         self.baseline = {}
         self.spawned = {}
+        self.round = 0
 
     # ---- placeholders
     def lookup(self, name, step_ctx=None):
@@ -195,7 +197,7 @@ class CaseRun:
             return "/var/run/netns/" + t.resolve(name[:-5])
         simple = {
             "MASTER": "cnip0", "PEER": "cnip0p", "DATADIR": self.datadir, "TMP": self.tmp,
-            "RECORD": self.record, "CID": self.cid, "CNI_PATH": self.run.cni_path,
+            "RECORD": self.record, "CID": self.cid, "ROUND": str(self.round), "CNI_PATH": self.run.cni_path,
             "IPAM_DIR": self.run.opts.ipam_dir, "PLUGIN": self.run.plugin,
             "NETNS": "/var/run/netns/" + (step_ctx or {}).get("cns", t.containers[0] if t.containers else t.h),
         }
@@ -229,8 +231,13 @@ class CaseRun:
     # ---- state snapshots (the kernel oracle)
     def snapshot(self):
         st = {"links": {}, "leases": N.leases(self.datadir)}
-        for ns in self.topo.all_ns():
-            ls = N.links(ns)
+        nss = self.topo.all_ns()
+        if len(nss) > 4:   # many containers (stress cases): query the namespaces concurrently
+            with cf.ThreadPoolExecutor(max_workers=8) as ex:
+                all_links = list(ex.map(N.links, nss))
+        else:
+            all_links = [N.links(ns) for ns in nss]
+        for ns, ls in zip(nss, all_links):
             st["links"][ns] = None if ls is None else {
                 k: (v.get("ifindex"), (v.get("linkinfo") or {}).get("info_kind"), v.get("address"))
                 for k, v in ls.items()}
@@ -243,13 +250,16 @@ class CaseRun:
             for cmd in self.case.get("setup", []):
                 self.shell(cmd, True)
             self.baseline = self.snapshot()
-            for i, step in enumerate(self.case["step"]):
-                if self.run.stopping:
-                    raise Fail("interrupted")
-                try:
-                    self.do_step(step)
-                except Fail as e:
-                    raise Fail(f"step {i + 1} ({describe(step)}): {e}")
+            rounds = int(self.case.get("rounds", 1))
+            for self.round in range(rounds):
+                where = f"round {self.round + 1}/{rounds}, " if rounds > 1 else ""
+                for i, step in enumerate(self.case["step"]):
+                    if self.run.stopping:
+                        raise Fail("interrupted")
+                    try:
+                        self.do_step(step)
+                    except Fail as e:
+                        raise Fail(f"{where}step {i + 1} ({describe(step)}): {e}")
         finally:
             self.teardown()
 
@@ -439,7 +449,7 @@ class CaseRun:
         cns = self.topo.resolve(step.get("c", "C0")) if self.topo.containers else self.topo.h
         cid = self.x(step.get("containerid", self.cid))
         ifname = self.x(step.get("ifname", "eth0"))
-        before = self.snapshot()
+        before = self.snapshot_if_needed(step, verb)
         res = self.one_verb(step, verb, cns, cid, ifname)
         self.results[step.get("id", f"_{len(self.results)}")] = res
         self.after_verb(step, verb, before, [(cns, cid, ifname)])
@@ -450,14 +460,40 @@ class CaseRun:
             stdin = self.x(step["stdin"], {"cns": cns})
             if not isinstance(stdin, str):
                 stdin = json.dumps(stdin)
+        elif "stdin_parts" in step:
+            stdin = self.build_stdin_parts(step["stdin_parts"], cns)
         else:
             stdin = json.dumps(conf)
+        if "pad_to" in step:   # pad with trailing spaces (still valid JSON) to exactly N bytes
+            data = stdin.encode() if isinstance(stdin, str) else stdin
+            n = int(step["pad_to"])
+            if len(data) > n:
+                raise Fail(f"pad_to={n}: stdin is already {len(data)} bytes")
+            stdin = data + b" " * (n - len(data))
         env = self.build_env(step, verb, cns, cid, ifname)
         if step.get("pause_at"):
             env["MACVLAN_TEST_PAUSE_AT"] = step["pause_at"]
         r = self.invoke(env, stdin, step)
         self.log.append(f"{verb} {cid}/{ifname} rc={r['rc']} out={' '.join(r['out'].split())[:500]} err={' '.join(r['err'].split())[:300]}")
         return self.judge(step, verb, conf, r, cns, ifname, env.get("CNI_NETNS"))
+
+    def build_stdin_parts(self, parts, cns):
+        """stdin_parts: a list of "text" (placeholders expanded), ["unit", N] (unit repeated N
+        times) and {hex = "ff fe"} (raw bytes), concatenated into the plugin's stdin."""
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(self.x(part, {"cns": cns}).encode())
+            elif isinstance(part, list) and len(part) == 2 and isinstance(part[0], str):
+                n = int(part[1])
+                if n < 0 or n * len(part[0].encode()) > 64 << 20:
+                    raise Fail(f"stdin_parts: repeat {n} too large")
+                out.append(part[0].encode() * n)
+            elif isinstance(part, dict) and "hex" in part:
+                out.append(bytes.fromhex(part["hex"]))
+            else:
+                raise Fail(f"stdin_parts: bad part {short(part)}")
+        return b"".join(out)
 
     def judge(self, step, verb, conf, r, cns, ifname, netns_env=None):
         out = r["out"].strip()
@@ -497,7 +533,8 @@ class CaseRun:
         if verb in ("ADD", "VERSION") and parsed is None:
             raise Fail(f"stdout is not JSON: {out[:200]!r}")
         if verb == "ADD" and step.get("shape", True):
-            check_add_result(parsed, conf.get("cniVersion", "0.1.0") if "stdin" not in step else parsed.get("cniVersion"))
+            check_add_result(parsed, parsed.get("cniVersion") if ("stdin" in step or "stdin_parts" in step)
+                             else conf.get("cniVersion", "0.1.0"))
             self.check_iface_oracle(parsed, cns, ifname, netns_env)
         if "result" in step:
             m = match(self.x(step["result"], {"cns": cns}), parsed)
@@ -537,12 +574,13 @@ class CaseRun:
     def do_parallel(self, step, n):
         if n > len(self.topo.containers) and not step.get("same_netns"):
             raise Fail(f"parallel={n} needs {n} containers")
-        before = self.snapshot()
+        before = self.snapshot_if_needed(step, step["verb"])
         if step.get("same_netns"):   # n interfaces eth0..eth{n-1} in one container
             jobs = [(self.topo.resolve(step.get("c", "C0")), self.x(step.get("containerid", self.cid)),
                      f"{self.x(step.get('ifname', 'eth'))}{i}") for i in range(n)]
         else:
-            jobs = [(self.topo.containers[i], f"{self.x(step.get('containerid', self.cid))}-{i}",
+            base = self.x(step.get("containerid", self.cid))
+            jobs = [(self.topo.containers[i], base if step.get("same_containerid") else f"{base}-{i}",
                      self.x(step.get("ifname", "eth0"))) for i in range(n)]
         outs = [None] * n
         errs = [None] * n
@@ -563,7 +601,8 @@ class CaseRun:
         self.results[step.get("id", f"_{len(self.results)}")] = outs
         self.after_verb(step, step["verb"], before, jobs)
 
-    def after_verb(self, step, verb, before, jobs):
+    @staticmethod
+    def clean_mode(step, verb):
         mode = step.get("clean", "auto")
         if mode == "auto":
             if verb == "DEL" and not step.get("code"):
@@ -572,6 +611,14 @@ class CaseRun:
                 mode = "unchanged"
             else:
                 mode = "none"
+        return mode
+
+    def snapshot_if_needed(self, step, verb):
+        """The state before a verb, only when after_verb will compare against it."""
+        return None if self.clean_mode(step, verb) in (False, "none") else self.snapshot()
+
+    def after_verb(self, step, verb, before, jobs):
+        mode = self.clean_mode(step, verb)
         if mode in (False, "none"):
             return
         after = self.snapshot()
