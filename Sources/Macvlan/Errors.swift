@@ -34,3 +34,8 @@ func routeSocket(in namespace: NetworkNamespace) throws(CNIError) -> RouteSocket
         do throws(NetlinkError) { return try RouteSocket() } catch { throw error.cni("opening a netlink socket in \(namespace.path)") }
     }
 }
+
+/// A link by name through `socket`, with a netlink failure described as `what`.
+func lookup(_ socket: RouteSocket, _ name: String, _ what: String) throws(CNIError) -> LinkInfo? {
+    do { return try socket.link(named: name) } catch { throw error.cni(what) }
+}
