@@ -40,6 +40,10 @@ PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+SMOKE_DEFAULTS = dict(iterations=5, warmup=1, scale=20, scale_window=5, conc=32, rounds=1, startup=5, rss=3)
+FULL_DEFAULTS = dict(iterations=200, warmup=5, scale=1000, scale_window=50, conc=32, rounds=3, startup=100, rss=20)
+
+
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
@@ -930,24 +934,12 @@ def run_main(args):
     if not os.access(os.path.join(IPAM_DIR, "host-local"), os.X_OK):
         log("%s/host-local missing (apt-get install containernetworking-plugins)" % IPAM_DIR)
         return 2
-    if args.smoke:
-        args.iterations = args.iterations or 5
-        args.warmup = 1 if args.warmup is None else args.warmup
-        args.scale = args.scale or 20
-        args.scale_window = min(args.scale_window or 5, args.scale)
-        args.conc = args.conc or 32
-        args.rounds = args.rounds or 1
-        args.startup = args.startup or 5
-        args.rss = args.rss or 3
-    else:
-        args.iterations = args.iterations or 200
-        args.warmup = 5 if args.warmup is None else args.warmup
-        args.scale = args.scale or 1000
-        args.scale_window = min(args.scale_window or 50, args.scale)
-        args.conc = args.conc or 32
-        args.rounds = args.rounds or 3
-        args.startup = args.startup or 100
-        args.rss = args.rss or 20
+    # Defaults per mode; an option given on the command line wins (warmup may be 0 on purpose).
+    defaults = SMOKE_DEFAULTS if args.smoke else FULL_DEFAULTS
+    for key, value in defaults.items():
+        if getattr(args, key) is None or (key != "warmup" and not getattr(args, key)):
+            setattr(args, key, value)
+    args.scale_window = min(args.scale_window, args.scale)
     phases = set(args.phases.split(","))
     args.command_line = " ".join(["bench/run"] + sys.argv[2:])
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
