@@ -43,17 +43,19 @@ extension MacvlanPlugin {
         try checkAddressing(previous, interfaceIndex: ourIndex, link: link, socket: socket, ifName: env.ifName)
     }
 
+    /// Dumps only what there is to compare: an L2-only prevResult has no addresses or routes to look for.
     private func checkAddressing(_ previous: CNIResult, interfaceIndex: Int, link: LinkInfo, socket: RouteSocket, ifName: String) throws(CNIError) {
-        let present: [AddressInfo]
-        do { present = try socket.addresses(index: link.index) } catch { throw error.cni("reading addresses of \(ifName)") }
-        for ip in previous.ips where ip.interface == interfaceIndex {
-            if !present.contains(where: { $0.prefix == ip.address }) {
+        let ourIPs = previous.ips.filter { $0.interface == interfaceIndex }
+        if !ourIPs.isEmpty {
+            let present: [AddressInfo]
+            do { present = try socket.addresses(index: link.index) } catch { throw error.cni("reading addresses of \(ifName)") }
+            for ip in ourIPs where !present.contains(where: { $0.prefix == ip.address }) {
                 throw drift("address \(ip.address) of prevResult is missing on \(ifName)", code: .addressingFailure)
             }
         }
+        guard !previous.routes.isEmpty else { return }
         let routes: [RouteInfo]
         do { routes = try socket.routes(family: nil) } catch { throw error.cni("reading routes") }
-        let ourIPs = previous.ips.filter { $0.interface == interfaceIndex }
         for route in previous.routes {
             let gateway = route.gateway ?? ourIPs.first { $0.address.family == route.destination.family }?.gateway
             let found = routes.contains { r in
