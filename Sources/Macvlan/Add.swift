@@ -10,8 +10,7 @@ extension MacvlanPlugin {
         let previous = try request.config.decodedPrevResult()
         let ipam = try ipamPlugin(request)
         let attachment = try Attachment.open(request, linkInContainer: config.linkInContainer)
-        let master = try Attachment.findMaster(config.master, socket: attachment.masterSocket,
-                                               whereText: config.linkInContainer ? "the container's namespace" : "the plugin's namespace")
+        let master = try attachment.findMaster(config.master)
         let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
         let container = attachment.containerSocket
         if try lookup(container, env.ifName, "checking CNI_IFNAME in the container") != nil {
@@ -69,13 +68,11 @@ extension MacvlanPlugin {
         spec.mtu = mtu
         spec.broadcastQueueLength = config.broadcastQueueLength
         spec.namespaceFD = config.linkInContainer ? nil : attachment.container.fd
-        do throws(NetlinkError) { try attachment.masterSocket.createMacvlan(spec) } catch where error.kind == .exists {
-            // Our temporary name can only be taken by the remains of a killed ADD of this same attachment.
-            if let stale = try lookup(container, temporary, "looking for a stale \(temporary)") {
-                do { try container.deleteLink(index: stale.index) } catch { throw error.cni("removing stale \(temporary)") }
-            }
-            do { try attachment.masterSocket.createMacvlan(spec) } catch {
-                throw error.cni("creating a \(config.mode.rawValue) macvlan on \(master.name) for \(env.netns)")
+        do throws(NetlinkError) {
+            do throws(NetlinkError) { try attachment.masterSocket.createMacvlan(spec) } catch where error.kind == .exists {
+                // Our temporary name can only be taken by the remains of a killed ADD of this same attachment.
+                if let stale = try container.link(named: temporary) { try container.deleteLink(index: stale.index) }
+                try attachment.masterSocket.createMacvlan(spec)
             }
         } catch {
             throw error.cni("creating a \(config.mode.rawValue) macvlan on \(master.name) for \(env.netns)")

@@ -39,7 +39,7 @@ struct Addressing {
         try Stage.up.reached(pauseAt: pauseAt)
         if hasV6 { try waitForDAD() }
         for route in result.routes {
-            let gateway = route.gateway ?? result.ips.first { $0.address.family == route.destination.family }?.gateway
+            let gateway = route.gateway(fallingBackTo: result.ips)
             var spec = RouteSpec(destination: route.destination.network, gateway: gateway, outputIndex: link.index)
             spec.priority = route.priority.map { UInt32($0) }
             spec.table = route.table.map { UInt32($0) }
@@ -80,5 +80,13 @@ struct Addressing {
             nanosleep(&delay, nil)
             waited += 10
         }
+    }
+}
+
+extension CNIResult.Route {
+    /// A route without a gateway goes via the gateway of the first address of its family (as the reference
+    /// applies IPAM results); ADD applies it that way and CHECK looks for it that way.
+    func gateway(fallingBackTo ips: [CNIResult.IPConfig]) -> IPAddress? {
+        gateway ?? ips.first { $0.address.family == destination.family }?.gateway
     }
 }

@@ -8,7 +8,8 @@ struct Attachment {
     let containerSocket: RouteSocket
     /// The socket of the namespace that holds the master: the plugin's own, or the container's with linkInContainer.
     let masterSocket: RouteSocket
-    let hostSocket: RouteSocket
+    /// That namespace in words, for messages.
+    let masterPlace: String
 
     /// Opens CNI_NETNS (verifying it is a network namespace, and not our own), and sockets in both.
     static func open(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
@@ -22,37 +23,46 @@ struct Attachment {
                            details: "refusing to configure the runtime's namespace as a container's")
         }
         let containerSocket = try routeSocket(in: container)
+        if linkInContainer {
+            return Attachment(container: container, containerSocket: containerSocket, masterSocket: containerSocket,
+                              masterPlace: "the container's namespace")
+        }
         let hostSocket: RouteSocket
         do { hostSocket = try RouteSocket() } catch { throw error.cni("opening a netlink socket") }
-        return Attachment(container: container, containerSocket: containerSocket,
-                          masterSocket: linkInContainer ? containerSocket : hostSocket, hostSocket: hostSocket)
+        return Attachment(container: container, containerSocket: containerSocket, masterSocket: hostSocket,
+                          masterPlace: "the plugin's namespace")
+    }
+
+    /// The master, looked up in the namespace that holds it.
+    func findMaster(_ name: String?) throws(CNIError) -> LinkInfo {
+        try Self.findMaster(name, socket: masterSocket, whereText: masterPlace)
     }
 
     /// The master by name, or the interface of the lowest-metric default route; checked to be usable as a parent.
     static func findMaster(_ name: String?, socket: RouteSocket, whereText: String) throws(CNIError) -> LinkInfo {
         let link: LinkInfo?
-        do {
+        var defaultIndex: Int32?
+        do throws(NetlinkError) {
             if let name {
                 link = try socket.link(named: name)
-                guard link != nil else {
-                    throw CNIError(.invalidConfig, "master \"\(name)\" not found in \(whereText)",
-                                   details: "set \"master\" to an existing interface, or leave it empty to use the default route's")
-                }
             } else {
-                guard let index = try socket.defaultRouteInterface() else {
-                    throw CNIError(.invalidConfig, "no \"master\" given and \(whereText) has no default route to take it from",
-                                   details: "set \"master\" to the interface the containers should share")
-                }
-                link = try socket.link(index: index)
+                defaultIndex = try socket.defaultRouteInterface()
+                if let defaultIndex { link = try socket.link(index: defaultIndex) } else { link = nil }
             }
-        } catch let error as NetlinkError {
-            throw error.cni("looking up the master in \(whereText)")
-        } catch let error as CNIError {
-            throw error
         } catch {
-            throw CNIError(.linkFailure, "looking up the master: \(error)")
+            throw error.cni("looking up the master in \(whereText)")
         }
-        guard let master = link else { throw CNIError(.invalidConfig, "the default route's interface vanished in \(whereText)") }
+        guard let master = link else {
+            if let name {
+                throw CNIError(.invalidConfig, "master \"\(name)\" not found in \(whereText)",
+                               details: "set \"master\" to an existing interface, or leave it empty to use the default route's")
+            }
+            if defaultIndex == nil {
+                throw CNIError(.invalidConfig, "no \"master\" given and \(whereText) has no default route to take it from",
+                               details: "set \"master\" to the interface the containers should share")
+            }
+            throw CNIError(.invalidConfig, "the default route's interface vanished in \(whereText)")
+        }
         if master.isLoopback || master.hardwareType != HardwareType.ether {
             throw CNIError(.invalidConfig, "master \"\(master.name)\" cannot carry macvlan children",
                            details: "it is not an Ethernet interface (hardware type \(master.hardwareType))")

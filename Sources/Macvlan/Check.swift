@@ -28,9 +28,10 @@ extension MacvlanPlugin {
             let actual = link.macvlanMode.flatMap(MacvlanMode.init(kernelValue:))?.rawValue ?? "unknown"
             throw drift("\(env.ifName) is in \(actual) mode, the config says \(config.mode.rawValue)")
         }
-        let master = try Attachment.findMaster(config.master, socket: attachment.masterSocket,
-                                               whereText: config.linkInContainer ? "the container's namespace" : "the plugin's namespace")
-        if link.parentIndex != master.index || (link.linkNetnsID == nil) == !config.linkInContainer {
+        let master = try attachment.findMaster(config.master)
+        // The kernel reports a link-netns id exactly when the parent lives in another namespace.
+        let parentElsewhere = link.linkNetnsID != nil
+        if link.parentIndex != master.index || parentElsewhere == config.linkInContainer {
             throw drift("\(env.ifName) is not a child of master \(master.name)")
         }
         if let mac = expected.mac, !mac.isEmpty, MACAddress(mac) != link.mac {
@@ -57,7 +58,7 @@ extension MacvlanPlugin {
         let routes: [RouteInfo]
         do { routes = try socket.routes(family: nil) } catch { throw error.cni("reading routes") }
         for route in previous.routes {
-            let gateway = route.gateway ?? ourIPs.first { $0.address.family == route.destination.family }?.gateway
+            let gateway = route.gateway(fallingBackTo: ourIPs)
             let found = routes.contains { r in
                 r.destination == route.destination.network && (gateway == nil || r.gateway == gateway)
                     && (route.table == nil || r.table == UInt32(route.table!))

@@ -70,8 +70,8 @@ public enum RouteRequest {
     public static func renameLink(index: Int32, to name: String, up: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let operation = "rename link index \(index) to \(name)"
         try validateName(name, operation: operation)
-        let b = up ? linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index, ifFlags: InterfaceFlags.up, change: InterfaceFlags.up)
-                   : linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index)
+        let upFlag = up ? InterfaceFlags.up : 0
+        let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index, ifFlags: upFlag, change: upFlag)
         b.putString(K.iflaIfname, name)
         return try finish(b, operation: operation)
     }
