@@ -81,9 +81,7 @@ extension MacvlanPlugin {
             throw CNIError(.linkFailure, "the new macvlan \(temporary) is not in \(env.netns) after creation")
         }
         rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
-            do throws(NetlinkError) { try container.deleteLink(index: created.index) } catch where error.kind == .notFound {} catch {
-                throw error.cni("deleting \(temporary)")
-            }
+            try deleteLink(container, index: created.index, "deleting \(temporary)")
         }
         try Stage.linkCreated.reached(pauseAt: pauseAt)
         do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {

@@ -49,9 +49,7 @@ extension MacvlanPlugin {
                 StandardIO.log("DEL: \(name) in \(env.netns) is a \(link.kind ?? "non-macvlan") interface, not ours; left alone")
                 continue
             }
-            do { try socket.deleteLink(index: link.index) } catch where error.kind == .notFound {} catch {
-                throw error.cni("deleting \(name) in \(env.netns)")
-            }
+            try deleteLink(socket, index: link.index, "deleting \(name) in \(env.netns)")
         }
     }
 }

@@ -39,3 +39,9 @@ func routeSocket(in namespace: NetworkNamespace) throws(CNIError) -> RouteSocket
 func lookup(_ socket: RouteSocket, _ name: String, _ what: String) throws(CNIError) -> LinkInfo? {
     do { return try socket.link(named: name) } catch { throw error.cni(what) }
 }
+
+/// Deletes a link; one that is already gone counts as deleted (rollback and DEL may race with the kernel or
+/// with each other).
+func deleteLink(_ socket: RouteSocket, index: Int32, _ what: String) throws(CNIError) {
+    do { try socket.deleteLink(index: index) } catch where error.kind == .notFound {} catch { throw error.cni(what) }
+}
