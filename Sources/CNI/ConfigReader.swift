@@ -2,6 +2,8 @@ import JSON
 
 /// Typed access to one JSON object of the config. A known key with the wrong type is code 7 naming the key
 /// (with its path, e.g. "ipam.type") and the value found; an absent key or JSON null reads as "not given".
+/// Keys are matched as the reference plugins' Go `encoding/json` fills struct fields: ignoring ASCII case
+/// ("MTU" is "mtu"), the last of several such keys winning.
 public struct ConfigReader: Sendable {
     public let object: JSONObject
     public let path: String
@@ -11,15 +13,19 @@ public struct ConfigReader: Sendable {
         self.path = path
     }
 
-    public func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// The key as written in the config (its case may differ from `key`), with its path.
+    public func name(_ key: String) -> String {
+        let written = object.key(forField: key) ?? key
+        return path.isEmpty ? written : "\(path).\(written)"
+    }
 
     func present(_ key: String) -> JSONValue? {
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let value = object[field: key], !value.isNull else { return nil }
         return value
     }
 
     public func wrongType(_ key: String, expected: String) -> CNIError {
-        let value = object[key] ?? .null
+        let value = object[field: key] ?? .null
         return CNIError(.invalidConfig, "\"\(name(key))\" must be \(expected), got \(value.typeName) \(value.serialized(indent: 0).prefix(80))")
     }
 

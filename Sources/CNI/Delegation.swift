@@ -68,6 +68,10 @@ public struct DelegatedPlugin: Sendable {
             throw CNIError(.ipamExecutionFailure, "\(what) could not be started: \(String(cString: strerror(spawnResult)))", details: executable)
         }
         let status = try collect(pid: pid, output: output, timeout: timeoutMilliseconds, interruptible: interruptible, what: what)
+        if status.truncated {
+            throw CNIError(.unusableIPAMResult, "the answer of \(what) is too large: more than \(Self.outputLimit) bytes (1 MiB) on stdout",
+                           details: "a CNI result is a few KiB, so it was not read; \(status.exitCode.map { "the plugin exited with status \($0)" } ?? "the plugin was killed by signal \(status.signal)")")
+        }
         if status.exitCode == 0 { return status.stdout }
         if let error = Self.pluginError(in: status.stdout) {
             throw CNIError(error.code, "\(what) failed: \(error.message)", details: error.details)
@@ -86,16 +90,25 @@ public struct DelegatedPlugin: Sendable {
                            details: "stdout: \(String(decoding: stdout.prefix(200), as: UTF8.self))")
         }
         do { return try CNIResult.decode(value, defaultVersion: config.cniVersion) } catch {
+            if let address = error.unusableAddress {
+                throw CNIError(.unusableIPAMResult, "IPAM plugin \(type) returned address \(address), which cannot be an interface address",
+                               details: error.message)
+            }
             throw CNIError(.decodingFailure, "ADD of IPAM plugin \(type) returned a result that cannot be read: \(error.message)")
         }
     }
 
-    private struct Exit { var stdout: [UInt8]; var exitCode: Int32?; var signal: Int32 }
+    /// The most of a delegated plugin's stdout we keep (1 MiB, as for our own stdin); the rest is drained so the
+    /// child can finish, and the answer is refused as too large.
+    public static let outputLimit = StandardIO.inputLimit
+
+    private struct Exit { var stdout: [UInt8]; var truncated: Bool; var exitCode: Int32?; var signal: Int32 }
 
     private func collect(pid: pid_t, output: Int32, timeout: Int32, interruptible: Bool, what: String) throws(CNIError) -> Exit {
         let pidfd = cs_pidfd_open(pid)
         defer { if pidfd >= 0 { close(pidfd) } }
         var stdout: [UInt8] = []
+        var truncated = false
         var chunk = [UInt8](repeating: 0, count: 16384)
         var outputOpen = true
         var exited = false
@@ -121,7 +134,9 @@ public struct DelegatedPlugin: Sendable {
             }
             if fds[0].revents != 0 {
                 let n = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-                if n > 0 { if stdout.count < StandardIO.inputLimit { stdout += chunk[0..<n] } }
+                if n > 0 {
+                    if stdout.count + n <= Self.outputLimit { stdout += chunk[0..<n] } else { truncated = true }
+                }
                 else if n == 0 || errno != EINTR { outputOpen = false }
             }
             if pidfd < 0 || fds[1].revents != 0 {
@@ -132,7 +147,7 @@ public struct DelegatedPlugin: Sendable {
         }
         let status = reap(pid)
         let signal = status & 0x7F
-        return Exit(stdout: stdout, exitCode: signal == 0 ? (status >> 8) & 0xFF : nil, signal: signal)
+        return Exit(stdout: stdout, truncated: truncated, exitCode: signal == 0 ? (status >> 8) & 0xFF : nil, signal: signal)
     }
 
     private func reap(_ pid: pid_t) -> Int32 {
@@ -148,8 +163,8 @@ public struct DelegatedPlugin: Sendable {
 
     static func pluginError(in stdout: [UInt8]) -> CNIError? {
         guard let object = (try? JSONValue.parse(stdout))?.objectValue,
-              let code = object["code"]?.intValue, code > 0, code <= Int64(Int32.max) else { return nil }
-        return CNIError(.init(rawValue: Int(code)), object["msg"]?.stringValue ?? "(no message)", details: object["details"]?.stringValue ?? "")
+              let code = object[field: "code"]?.intValue, code > 0, code <= Int64(Int32.max) else { return nil }
+        return CNIError(.init(rawValue: Int(code)), object[field: "msg"]?.stringValue ?? "(no message)", details: object[field: "details"]?.stringValue ?? "")
     }
 }
 

@@ -78,7 +78,7 @@ public enum Dispatcher {
                 StandardIO.write(error.json(version: asked).serialized() + "\n", fd: 1)
                 return 1
             }
-            if let v = object["cniVersion"]?.stringValue, !v.isEmpty { asked = v }
+            if let v = object[field: "cniVersion"]?.stringValue, !v.isEmpty { asked = v }
         }
         // Runtimes call VERSION before every ADD and DEL: the constant part is written as text, only the echoed
         // version goes through the JSON encoder (it came from the caller and may need escaping).

@@ -29,6 +29,7 @@ public enum JSONValue: Equatable, Sendable {
     public var isNull: Bool { self == .null }
 
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
+    public subscript(field name: String) -> JSONValue? { objectValue?[field: name] }
 }
 
 /// An ordered JSON object. Lookups are linear: CNI configs have tens of keys, and order matters more than speed.
@@ -46,6 +47,21 @@ public struct JSONObject: Equatable, Sendable, Sequence {
             } else if let newValue {
                 entries.append((key, newValue))
             }
+        }
+    }
+
+    /// The member a Go program decoding into a struct field named `name` ends up with (what the reference
+    /// plugins do with `encoding/json`): every key equal to `name` ignoring ASCII case is assigned in document
+    /// order, so the last such key wins; with a single one, its case does not matter. Configs written for the
+    /// reference ("MTU", "Master", "IPAM": {"Type": ...}) mean the same here.
+    public subscript(field name: String) -> JSONValue? { entries.last { Self.equalIgnoringASCIICase($0.key, name) }?.value }
+
+    /// The key `subscript(field:)` reads `name` from, for messages that quote what the user wrote.
+    public func key(forField name: String) -> String? { entries.last { Self.equalIgnoringASCIICase($0.key, name) }?.key }
+
+    static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
         }
     }
 

@@ -21,6 +21,14 @@ struct Addressing {
             throw CNIError(.unusableIPAMResult, "IPAM plugin \(ipamType) returned no IP address",
                            details: "a network with \"ipam\" needs at least one address; use \"ipam\": {} for L2 only")
         }
+        // Refused before anything is applied: the kernel takes some of these (a multicast address) and ignores
+        // others (0.0.0.0/0), and a result must never claim an address the interface does not have.
+        for ip in result.ips {
+            if let problem = ip.address.address.interfaceAddressProblem {
+                throw CNIError(.unusableIPAMResult, "IPAM plugin \(ipamType) returned address \(ip.address), which cannot be an interface address",
+                               details: problem)
+            }
+        }
         let hasV6 = result.ips.contains { $0.address.family == .v6 }
         try inside(namespace, "setting sysctls of \(ifName) in \(namespace.path)") { () throws(CNIError) in
             // Gratuitous ARP / unsolicited NA on address changes, so neighbours learn the new MAC at once.
@@ -37,7 +45,7 @@ struct Addressing {
         try Stage.addressesAdded.reached(pauseAt: pauseAt)
         do { try socket.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(ifName) up") }
         try Stage.up.reached(pauseAt: pauseAt)
-        if hasV6 { try waitForDAD() }
+        try confirmAddresses(result.ips.map(\.address), ipamType: ipamType)
         for route in result.routes {
             let gateway = route.gateway(fallingBackTo: result.ips)
             var spec = RouteSpec(destination: route.destination.network, gateway: gateway, outputIndex: link.index)
@@ -60,12 +68,18 @@ struct Addressing {
         do { try writeSysctl(key, value) } catch { throw error.cni("setting \(key.path ?? "sysctl")") }
     }
 
-    /// Routes via an IPv6 gateway fail while the source address is still tentative: wait, bounded.
-    private func waitForDAD() throws(CNIError) {
+    /// The rule that the result ADD reports is true: every address it will report is read back from the kernel
+    /// on the interface. Routes via an IPv6 gateway fail while the source address is still tentative, so this
+    /// also waits (bounded) for IPv6 duplicate address detection.
+    private func confirmAddresses(_ expected: [IPPrefix], ipamType: String) throws(CNIError) {
         var waited = 0
         while true {
             let addresses: [AddressInfo]
             do { addresses = try socket.addresses(index: link.index) } catch { throw error.cni("reading addresses of \(ifName)") }
+            if let missing = expected.first(where: { address in !addresses.contains { $0.prefix == address } }) {
+                throw CNIError(.addressingFailure, "address \(missing) from IPAM plugin \(ipamType) is not on \(ifName) after adding it",
+                               details: "the kernel accepted it but does not list it; a result must not report an address the interface lacks")
+            }
             let v6 = addresses.filter { $0.prefix.family == .v6 }
             if let failed = v6.first(where: \.isDADFailed) {
                 throw CNIError(.addressingFailure, "address \(failed.prefix) on \(ifName) is already in use on the network",

@@ -2,8 +2,10 @@ import CNI
 import Netlink
 
 extension MacvlanPlugin {
-    /// Ready when an ADD could succeed now: the master exists and is up (it lives in containers with
-    /// linkInContainer, so it cannot be checked then), and the IPAM plugin says it is ready.
+    /// Ready (exit 0) whenever an ADD could succeed now; code 50 only for what makes ADD fail. The master must
+    /// exist and be usable as a parent (it lives in containers with linkInContainer, so it cannot be checked
+    /// then); a master that is merely down still takes ADDs, so that is a note on stderr, not an error. Config
+    /// errors keep their own code (7): they are not a matter of availability. The IPAM plugin has its say last.
     public func status(_ request: Request) throws(CNIError) {
         let config = try MacvlanConfig(request)
         if !config.linkInContainer {
@@ -14,7 +16,7 @@ extension MacvlanPlugin {
                 throw CNIError(.notAvailable, error.message, details: error.details)
             }
             if !master.isUp {
-                throw CNIError(.notAvailable, "master \"\(master.name)\" is down", details: "bring it up (ip link set \(master.name) up) before adding containers")
+                StandardIO.log("STATUS: master \"\(master.name)\" is down; ADD works, but containers get no traffic until it is up (ip link set \(master.name) up)")
             }
         }
         if let ipam = try ipamPlugin(request) {

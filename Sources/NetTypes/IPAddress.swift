@@ -40,6 +40,29 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     public var bitLength: Int { isIPv4 ? 32 : 128 }
 
     public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
+    public var isLoopback: Bool {
+        switch self {
+        case let .v4(a, _, _, _): return a == 127
+        case let .v6(b): return b[0..<15].allSatisfy { $0 == 0 } && b[15] == 1
+        }
+    }
+    public var isMulticast: Bool {
+        switch self {
+        case let .v4(a, _, _, _): return a & 0xF0 == 0xE0  // 224.0.0.0/4
+        case let .v6(b): return b[0] == 0xFF                // ff00::/8
+        }
+    }
+    public var isLimitedBroadcast: Bool { self == .v4(255, 255, 255, 255) }
+
+    /// Why this address cannot be an interface's own address (nil when it can). An IPAM result carrying one
+    /// would either be refused by the kernel half-way through an ADD or, worse, accepted and misbehave.
+    public var interfaceAddressProblem: String? {
+        if isUnspecified { return "it is the unspecified address" }
+        if isLoopback { return "it is a loopback address" }
+        if isMulticast { return "it is a multicast address" }
+        if isLimitedBroadcast { return "it is the IPv4 limited broadcast address" }
+        return nil
+    }
 
     public var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)

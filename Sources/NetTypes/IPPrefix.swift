@@ -19,6 +19,16 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         self.init(address: address, prefixLength: length)
     }
 
+    /// For text that `init?(_:)` refuses only because of its length ("10.0.0.2/33"): what is wrong with the
+    /// length. nil when the text is fine or not "ADDR/DIGITS" at all.
+    public static func lengthProblem(_ text: String) -> String? {
+        guard IPPrefix(text) == nil, let (addressText, lengthText) = text.split(atFirstByte: UInt8(ascii: "/")),
+              let address = IPAddress(addressText), !lengthText.isEmpty,
+              lengthText.allSatisfy({ $0.isASCII && $0.isNumber }),
+              (Int(lengthText) ?? Int.max) > address.bitLength else { return nil }
+        return "prefix length \(lengthText) is out of range for an IPv\(address.isIPv4 ? 4 : 6) address (0 to \(address.bitLength))"
+    }
+
     public var family: IPFamily { address.family }
     public var network: IPPrefix { IPPrefix(address: address.masked(to: prefixLength), prefixLength: prefixLength)! }
     public var isDefaultRoute: Bool { prefixLength == 0 }

@@ -1,6 +1,7 @@
 import Testing
 @testable import CNI
 import JSON
+import NetTypes
 
 func env(_ pairs: [String: String]) -> [(String, String)] { pairs.map { ($0.key, $0.value) } }
 
@@ -172,6 +173,24 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
         }
     }
 
+    /// Go's encoding/json (the reference) ignores case when it fills struct fields, at every level it decodes.
+    @Test func keysMatchIgnoringCase() throws {
+        let c = try parse(#"{"CNIVersion":"0.4.0","Name":"n","TYPE":"macvlan","IPAM":{"Type":"host-local"},"DNS":{"Nameservers":["10.0.0.53"],"Domain":"d"},"RuntimeConfig":{"mac":"02:00:00:00:00:01"}}"#)
+        #expect(c.cniVersion == .v0_4_0)
+        #expect(c.name == "n")
+        #expect(c.type == "macvlan")
+        #expect(c.ipamType == "host-local")
+        #expect(c.dns.nameservers == ["10.0.0.53"])
+        #expect(c.dns.domain == "d")
+        #expect(try c.runtimeConfig?.string("MAC") == "02:00:00:00:00:01")
+    }
+
+    @Test func wrongTypeNamesTheKeyAsWritten() {
+        do throws(CNIError) { _ = try parse(#"{"cniVersion":"1.0.0","name":"n","IPAM":{"TYPE":42}}"#); Issue.record("accepted") } catch {
+            #expect(error.message.contains("IPAM.TYPE"))
+        }
+    }
+
     @Test func unknownKeysAccepted() throws {
         _ = try parse(#"{"cniVersion":"1.0.0","name":"n","type":"macvlan","somethingNew":{"x":1}}"#)
     }
@@ -188,6 +207,31 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
     @Test func errorJSONHasEveryField() {
         let json = CNIError(.invalidConfig, "bad mode", details: "use bridge").json(version: "0.4.0")
         #expect(json == ["cniVersion": "0.4.0", "code": 7, "msg": "bad mode", "details": "use bridge"])
+    }
+
+    @Test func ipamResultKeysMatchIgnoringCase() throws {
+        let r = try CNIResult.decode(try JSONValue.parse(#"{"CNIVersion":"1.0.0","IPs":[{"Address":"10.0.0.2/24","Gateway":"10.0.0.1"}],"Routes":[{"Dst":"0.0.0.0/0","GW":"10.0.0.1"}]}"#), defaultVersion: .v1_0_0)
+        #expect(r.ips.first?.address == IPPrefix("10.0.0.2/24"))
+        #expect(r.ips.first?.gateway == IPAddress("10.0.0.1"))
+        #expect(r.routes.first?.gateway == IPAddress("10.0.0.1"))
+    }
+
+    @Test(arguments: [(#"{"ips":[{"address":"10.0.0.2/33"}]}"#, "10.0.0.2/33"), (#"{"ips":[{"address":"2001:db8::2/200"}]}"#, "2001:db8::2/200"),
+                      (#"{"cniVersion":"0.2.0","ip4":{"ip":"10.0.0.2/40"}}"#, "10.0.0.2/40")])
+    func outOfRangePrefixIsAnUnusableAddress(_ text: String, _ address: String) throws {
+        let value = try JSONValue.parse(text)
+        do throws(ResultDecodeError) { _ = try CNIResult.decode(value, defaultVersion: .v1_0_0); Issue.record("accepted") } catch {
+            #expect(error.unusableAddress == address)
+            #expect(error.message.contains("prefix length"))
+        }
+    }
+
+    @Test(arguments: [#"{"ips":[{"address":"10.0.0.2"}]}"#, #"{"ips":[{"address":"x/24"}]}"#, #"{"ips":[{}]}"#])
+    func malformedAddressIsNotCalledUnusable(_ text: String) throws {
+        let value = try JSONValue.parse(text)
+        do throws(ResultDecodeError) { _ = try CNIResult.decode(value, defaultVersion: .v1_0_0); Issue.record("accepted") } catch {
+            #expect(error.unusableAddress == nil)
+        }
     }
 
     @Test func pluginErrorIsRecognised() {

@@ -66,3 +66,34 @@ import Testing
         #expect(o.keys == ["b"])
     }
 }
+
+/// Field lookup as Go's encoding/json fills a struct field (what the reference plugins decode with).
+@Suite struct FieldLookupTests {
+    @Test func caseInsensitive() throws {
+        let v = try JSONValue.parse(#"{"MTU":1400,"Master":"eth1","ipam":{"Type":"static"}}"#)
+        #expect(v[field: "mtu"] == .int(1400))
+        #expect(v[field: "master"] == "eth1")
+        #expect(v[field: "ipam"]?[field: "type"] == "static")
+        #expect(v["mtu"] == nil)  // the plain subscript stays exact
+    }
+
+    @Test func lastMatchingKeyWins() throws {
+        let v = try JSONValue.parse(#"{"mtu":1400,"MTU":1300}"#)
+        #expect(v[field: "mtu"] == .int(1300))
+        #expect(v.objectValue?.key(forField: "mtu") == "MTU")
+        let w = try JSONValue.parse(#"{"MTU":1300,"mtu":1400}"#)
+        #expect(w[field: "mtu"] == .int(1400))
+    }
+
+    @Test(arguments: ["mt_", "mtu ", "m tu", "mtü", "MTUx", ""])
+    func onlyLettersFold(_ key: String) throws {
+        let object = JSONObject([(key, .int(1))])
+        #expect(object[field: "mtu"] == nil)
+    }
+
+    @Test func nonLettersMustMatchExactly() {
+        // '@' (0x40) and '`' (0x60) differ only in the bit ASCII case flips: they are not letters.
+        #expect(JSONObject([("a@", .int(1))])[field: "a`"] == nil)
+        #expect(JSONObject([("K8S_pod", .int(1))])[field: "k8s_POD"] == .int(1))
+    }
+}

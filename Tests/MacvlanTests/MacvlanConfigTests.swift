@@ -131,3 +131,17 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
         #expect(TemporaryName.make(containerID: "ab", ifName: "ceth0") != TemporaryName.make(containerID: "abc", ifName: "eth0"))
     }
 }
+
+/// Configs written for the reference (Go encoding/json: keys ignore case) mean the same here.
+@Suite struct ConfigKeyCaseTests {
+    @Test func macvlanKeysIgnoreCase() throws {
+        let c = try config(["master": .null, "Master": "eth1", "Mode": "private", "MTU": 1400, "LinkInContainer": true,
+                            "BCQueueLen": 100, "RuntimeConfig": ["MAC": "02:00:00:00:00:07"]])
+        #expect(c.master == "eth1")
+        #expect(c.mode == .private)
+        #expect(c.requestedMTU == 1400)
+        #expect(c.linkInContainer)
+        #expect(c.broadcastQueueLength == 100)
+        #expect(c.mac?.description == "02:00:00:00:00:07")
+    }
+}

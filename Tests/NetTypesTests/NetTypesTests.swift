@@ -58,3 +58,26 @@ import Testing
         #expect(MACAddress("02:00:00:00:00:01")!.isAssignable)
     }
 }
+
+@Suite struct InterfaceAddressTests {
+    @Test(arguments: [("0.0.0.0", "unspecified"), ("::", "unspecified"), ("127.0.0.1", "loopback"), ("127.255.0.9", "loopback"),
+                      ("::1", "loopback"), ("224.0.0.5", "multicast"), ("239.255.255.255", "multicast"), ("ff02::1", "multicast"),
+                      ("255.255.255.255", "limited broadcast")])
+    func refused(_ text: String, _ reason: String) throws {
+        let problem = try #require(IPAddress(text)?.interfaceAddressProblem)
+        #expect(problem.contains(reason))
+    }
+
+    @Test(arguments: ["10.1.2.3", "192.168.0.255", "223.255.255.254", "240.0.0.1", "2001:db8::1", "fe80::1", "::2", "fd00::ff"])
+    func accepted(_ text: String) { #expect(IPAddress(text)?.interfaceAddressProblem == nil) }
+
+    @Test func lengthOutOfRange() {
+        #expect(IPPrefix.lengthProblem("10.0.0.2/33") == "prefix length 33 is out of range for an IPv4 address (0 to 32)")
+        #expect(IPPrefix.lengthProblem("2001:db8::2/129") == "prefix length 129 is out of range for an IPv6 address (0 to 128)")
+        #expect(IPPrefix.lengthProblem("10.0.0.2/4096")?.contains("4096") == true)
+        #expect(IPPrefix.lengthProblem("10.0.0.2/24") == nil)   // fine
+        #expect(IPPrefix.lengthProblem("10.0.0.2/2x") == nil)   // malformed, not a range problem
+        #expect(IPPrefix.lengthProblem("10.0.0.2/0024") == nil)
+        #expect(IPPrefix.lengthProblem("nonsense/99") == nil)
+    }
+}

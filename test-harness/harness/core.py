@@ -530,6 +530,9 @@ class CaseRun:
         # success expected
         if r["rc"] != 0:
             raise Fail(f"expected success, exit {r['rc']}: {oneline(out, 300)} {oneline(r['err'], 200)}")
+        for s in step.get("stderr", []):
+            if self.x(s).lower() not in r["err"].lower():
+                raise Fail(f"stderr lacks {s!r}: {oneline(r['err'], 300)!r}")
         if verb in ("ADD", "VERSION") and parsed is None:
             raise Fail(f"stdout is not JSON: {out[:200]!r}")
         if verb == "ADD" and step.get("shape", True):
