@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
-// The macvlan CNI plugin. Layers (see README "Architecture"): CNI knows nothing of netlink or namespaces,
-// Netlink and Namespace know nothing of CNI; only Macvlan joins them.
+// CNI link plugins (macvlan). Layers, each target importing exactly what it declares (docs/ARCHITECTURE.md):
+// CNI knows nothing of netlink, namespaces or any plugin; Netlink and Namespace know nothing of CNI; LinkPlugin
+// joins them for every plugin that puts a link into a container; the concrete plugins sit on top.
 import PackageDescription
 
 let package = Package(
@@ -8,26 +9,30 @@ let package = Package(
     products: [
         .executable(name: "macvlan", targets: ["macvlan"]),
         // For fuzz/ (a separate package that depends on this one by path): the parsers' modules.
-        .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "Macvlan"]),
+        .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "LinkPlugin", "Macvlan"]),
     ],
     targets: [
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .systemLibrary(name: "CJansson", providers: [.apt(["libjansson-dev"])]),  // links libjansson.a (module map)
-        .target(name: "CSupport"),
+        .target(name: "CNamespaces"),   // setns, namespace-file checks
+        .target(name: "CProcess"),      // spawning, signal recording, environ
+        .target(name: "SystemCall"),    // EINTR retry, errno text
         .target(name: "NetTypes"),
         .target(name: "JSON", dependencies: ["CJansson"]),
-        .target(name: "Netlink", dependencies: ["CMnl", "CSupport", "NetTypes"]),
-        .target(name: "Namespace", dependencies: ["CSupport"]),
-        .target(name: "CNI", dependencies: ["JSON", "NetTypes", "CSupport"]),
-        .target(name: "Macvlan", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes", "JSON", "CSupport"]),
-        .executableTarget(name: "macvlan", dependencies: ["Macvlan", "CNI"]),
+        .target(name: "Netlink", dependencies: ["CMnl", "NetTypes", "SystemCall"]),
+        .target(name: "Namespace", dependencies: ["CNamespaces", "SystemCall"]),
+        .target(name: "CNI", dependencies: ["JSON", "NetTypes", "CProcess", "SystemCall"]),
+        .target(name: "LinkPlugin", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes"]),
+        .target(name: "Macvlan", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes"]),
+        .executableTarget(name: "macvlan", dependencies: ["Macvlan", "LinkPlugin"]),
 
         .testTarget(name: "NetTypesTests", dependencies: ["NetTypes"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetTypes"], resources: [.copy("Golden")]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace"]),
-        .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "CNI", "JSON"]),
+        .testTarget(name: "LinkPluginTests", dependencies: ["LinkPlugin", "CNI", "NetTypes"]),
+        .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "CNI", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,17 +1,19 @@
 import NetTypes
 
-/// `CNI_ARGS`: "K=V;K=V", split on bytes as libcni does. Keys this plugin or its IPAM understand are accepted; any other key is an error
-/// unless `IgnoreUnknown` is true, as libcni-era plugins agree.
+/// `CNI_ARGS`: "K=V;K=V", split on bytes as libcni does. Keys the runtimes send, keys of the standard IPAM
+/// plugins and the keys the plugin declares are accepted; any other key is an error unless `IgnoreUnknown` is
+/// true, as libcni-era plugins agree.
 public struct CNIArgs: Sendable, Equatable {
     public let pairs: [(key: String, value: String)]
 
-    /// Keys a macvlan invocation may carry: ours (MAC), the static IPAM's (IP, GATEWAY) and the runtimes'.
-    public static let knownKeys: Set<String> = [
-        "IgnoreUnknown", "MAC", "IP", "GATEWAY",
+    /// Keys any invocation may carry: the runtimes' and the static IPAM's (IP, GATEWAY).
+    public static let commonKeys: Set<String> = [
+        "IgnoreUnknown", "IP", "GATEWAY",
         "K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID",
     ]
 
-    public init(parsing text: String) throws(CNIError) {
+    /// `pluginKeys`: the keys the plugin itself reads (e.g. MAC).
+    public init(parsing text: String, pluginKeys: Set<String> = []) throws(CNIError) {
         var pairs: [(key: String, value: String)] = []
         for segment in text.split(onByte: UInt8(ascii: ";"), omittingEmpty: true) {
             guard let (key, value) = segment.split(atFirstByte: UInt8(ascii: "=")), !key.isEmpty else {
@@ -22,9 +24,10 @@ public struct CNIArgs: Sendable, Equatable {
         }
         self.pairs = pairs
         let ignoreUnknown = try Self.ignoreUnknown(in: pairs)
-        if !ignoreUnknown, let unknown = pairs.first(where: { pair in !Self.knownKeys.contains { $0.bytesEqual(pair.key) } }) {
+        let knownKeys = Self.commonKeys.union(pluginKeys)
+        if !ignoreUnknown, let unknown = pairs.first(where: { pair in !knownKeys.contains { $0.bytesEqual(pair.key) } }) {
             throw CNIError(.invalidEnvironment, "CNI_ARGS key \"\(unknown.key)\" is not known",
-                           details: "known keys: \(Self.knownKeys.sorted().joined(separator: ", ")); set IgnoreUnknown=1 to allow others")
+                           details: "known keys: \(knownKeys.sorted().joined(separator: ", ")); set IgnoreUnknown=1 to allow others")
         }
     }
 

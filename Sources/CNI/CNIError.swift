@@ -3,8 +3,8 @@ import JSON
 /// The one error type the protocol layer prints. Lower layers convert their errors into it with context
 /// (what was being done, on which interface, in which namespace).
 public struct CNIError: Error, Sendable, CustomStringConvertible {
-    /// Spec codes plus this plugin's own (100 and up). A struct, not an enum: an IPAM plugin's error keeps
-    /// whatever code it chose.
+    /// The spec's codes. A struct, not an enum: plugins add their own (100 and up) as static members in their
+    /// own modules, and an IPAM plugin's error keeps whatever code it chose.
     public struct Code: RawRepresentable, Hashable, Sendable {
         public let rawValue: Int
         public init(rawValue: Int) { self.rawValue = rawValue }
@@ -19,12 +19,6 @@ public struct CNIError: Error, Sendable, CustomStringConvertible {
         public static let tryAgainLater = Code(rawValue: 11)
         public static let notAvailable = Code(rawValue: 50)
         public static let notAvailableLimitedConnectivity = Code(rawValue: 51)
-        // Ours.
-        public static let linkFailure = Code(rawValue: 100)
-        public static let addressingFailure = Code(rawValue: 101)
-        public static let unusableIPAMResult = Code(rawValue: 102)
-        public static let ipamExecutionFailure = Code(rawValue: 103)
-        public static let interrupted = Code(rawValue: 104)
     }
 
     public var code: Code

@@ -1,13 +1,17 @@
-import CSupport
+import CProcess
 import Glibc
 import JSON
 import NetTypes
+import SystemCall
 
 /// A plugin this one hands work to (the IPAM plugin): found by bare name in CNI_PATH, executed directly with
 /// posix_spawn (no shell), given our environment with only CNI_COMMAND changed and the whole config on stdin.
-public struct DelegatedPlugin: Sendable {
+/// This is the exec implementation of the IPAM protocol: every verb is one execution of the binary.
+public struct DelegatedPlugin: IPAM, Sendable {
     public let type: String
     public let executable: String
+    /// The codes failures of the execution itself are reported with (the plugin layer's, 100 and up).
+    public let codes: DelegationCodes
 
     /// How long a delegated plugin may run. DHCP can take several seconds (the daemon backs off); anything
     /// beyond this is a hang, and a runtime waiting on us deserves an answer.
@@ -16,7 +20,7 @@ public struct DelegatedPlugin: Sendable {
     public static let cleanupTimeoutMilliseconds: Int32 = 20_000
 
     /// Looks `type` up in each directory of CNI_PATH in order; the first regular, executable file wins.
-    public static func find(_ type: String, in directories: [String]) throws(CNIError) -> DelegatedPlugin {
+    public static func find(_ type: String, in directories: [String], codes: DelegationCodes) throws(CNIError) -> DelegatedPlugin {
         guard NetworkConfig.isBareName(type) else {
             throw CNIError(.invalidConfig, "plugin type \"\(type)\" is not a bare file name")
         }
@@ -28,7 +32,7 @@ public struct DelegatedPlugin: Sendable {
             let candidate = directory.hasByteSuffix(UInt8(ascii: "/")) ? directory + type : directory + "/" + type
             var info = stat()
             if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
-                return DelegatedPlugin(type: type, executable: candidate)
+                return DelegatedPlugin(type: type, executable: candidate, codes: codes)
             }
         }
         throw CNIError(.invalidConfig, "cannot find IPAM plugin \"\(type)\" in CNI_PATH",
@@ -38,22 +42,22 @@ public struct DelegatedPlugin: Sendable {
     /// Runs the plugin and returns its stdout on success. A non-zero exit becomes the plugin's own error
     /// (its code kept) when it printed one, else code 103. With `interruptible`, a SIGTERM to us kills the
     /// child and throws code 104 so the caller can roll back.
-    public func run(_ command: Command, environment: Environment, stdin: [UInt8],
-                    timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds, interruptible: Bool = true) throws(CNIError) -> [UInt8] {
+    func run(_ command: Command, environment: Environment, stdin: [UInt8],
+             timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds, interruptible: Bool = true) throws(CNIError) -> [UInt8] {
         let what = "\(command.rawValue) of IPAM plugin \(type)"
         let input = cs_memfd("cni-stdin")
-        guard input >= 0 else { throw CNIError(.ioFailure, "\(what): cannot create its stdin: \(String(cString: strerror(errno)))") }
+        guard input >= 0 else { throw CNIError(.ioFailure, "\(what): cannot create its stdin: \(errnoText(errno))") }
         defer { close(input) }
         var written = 0
         while written < stdin.count {
-            let n = stdin.withUnsafeBytes { write(input, $0.baseAddress! + written, $0.count - written) }
-            if n <= 0 { if n < 0 && errno == EINTR { continue }; throw CNIError(.ioFailure, "\(what): cannot write its stdin") }
+            let n = retryingEINTR { stdin.withUnsafeBytes { write(input, $0.baseAddress! + written, $0.count - written) } }
+            if n <= 0 { throw CNIError(.ioFailure, "\(what): cannot write its stdin: \(errnoText(errno))") }
             written += n
         }
         lseek(input, 0, SEEK_SET)
 
         var pipeFDs: [Int32] = [-1, -1]
-        guard cs_pipe_cloexec(&pipeFDs) == 0 else { throw CNIError(.ioFailure, "\(what): pipe failed: \(String(cString: strerror(errno)))") }
+        guard cs_pipe_cloexec(&pipeFDs) == 0 else { throw CNIError(.ioFailure, "\(what): pipe failed: \(errnoText(errno))") }
         let output = pipeFDs[0]
         defer { close(output) }
 
@@ -65,11 +69,11 @@ public struct DelegatedPlugin: Sendable {
         }
         close(pipeFDs[1])
         guard spawnResult == 0 else {
-            throw CNIError(.ipamExecutionFailure, "\(what) could not be started: \(String(cString: strerror(spawnResult)))", details: executable)
+            throw CNIError(codes.executionFailure, "\(what) could not be started: \(errnoText(spawnResult))", details: executable)
         }
         let status = try collect(pid: pid, output: output, timeout: timeoutMilliseconds, interruptible: interruptible, what: what)
         if status.truncated {
-            throw CNIError(.unusableIPAMResult, "the answer of \(what) is too large: more than \(Self.outputLimit) bytes (1 MiB) on stdout",
+            throw CNIError(codes.unusableResult, "the answer of \(what) is too large: more than \(Self.outputLimit) bytes (1 MiB) on stdout",
                            details: "a CNI result is a few KiB, so it was not read; \(status.exitCode.map { "the plugin exited with status \($0)" } ?? "the plugin was killed by signal \(status.signal)")")
         }
         if status.exitCode == 0 { return status.stdout }
@@ -77,13 +81,14 @@ public struct DelegatedPlugin: Sendable {
             throw CNIError(error.code, "\(what) failed: \(error.message)", details: error.details)
         }
         let printed = String(decoding: status.stdout.prefix(200), as: UTF8.self)
-        throw CNIError(.ipamExecutionFailure, "\(what) \(status.exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(status.signal)")",
+        throw CNIError(codes.executionFailure, "\(what) \(status.exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(status.signal)")",
                        details: printed.isEmpty ? "it printed nothing on stdout" : "stdout: \(printed)")
     }
 
     /// Executes ADD and reads the result it returns, in whatever version it answers.
-    public func add(environment: Environment, config: NetworkConfig) throws(CNIError) -> CNIResult {
-        let stdout = try run(.add, environment: environment, stdin: config.bytes)
+    public func add(_ request: Request) throws(CNIError) -> CNIResult {
+        let config = request.config
+        let stdout = try run(.add, environment: request.environment, stdin: config.bytes)
         let value: JSONValue
         do { value = try JSONValue.parse(stdout) } catch {
             throw CNIError(.decodingFailure, "ADD of IPAM plugin \(type) printed something that is not JSON: \(error)",
@@ -91,7 +96,7 @@ public struct DelegatedPlugin: Sendable {
         }
         do { return try CNIResult.decode(value, defaultVersion: config.cniVersion) } catch {
             if let address = error.unusableAddress {
-                throw CNIError(.unusableIPAMResult, "IPAM plugin \(type) returned address \(address), which cannot be an interface address",
+                throw CNIError(codes.unusableResult, "IPAM plugin \(type) returned address \(address), which cannot be an interface address",
                                details: error.message)
             }
             throw CNIError(.decodingFailure, "ADD of IPAM plugin \(type) returned a result that cannot be read: \(error.message)")
@@ -101,6 +106,17 @@ public struct DelegatedPlugin: Sendable {
     /// The most of a delegated plugin's stdout we keep (1 MiB, as for our own stdin); the rest is drained so the
     /// child can finish, and the answer is refused as too large.
     public static let outputLimit = StandardIO.inputLimit
+
+    /// A rollback's DEL gets less time and is not cut short by a signal: it must not turn one failure into a
+    /// second hang, and it is the undo a signal asked for.
+    public func delete(_ request: Request, rollback: Bool) throws(CNIError) {
+        _ = try run(.del, environment: request.environment, stdin: request.config.bytes,
+                    timeoutMilliseconds: rollback ? Self.cleanupTimeoutMilliseconds : Self.defaultTimeoutMilliseconds, interruptible: false)
+    }
+
+    public func check(_ request: Request) throws(CNIError) { _ = try run(.check, environment: request.environment, stdin: request.config.bytes) }
+    public func status(_ request: Request) throws(CNIError) { _ = try run(.status, environment: request.environment, stdin: request.config.bytes) }
+    public func garbageCollect(_ request: Request) throws(CNIError) { _ = try run(.gc, environment: request.environment, stdin: request.config.bytes) }
 
     private struct Exit { var stdout: [UInt8]; var truncated: Bool; var exitCode: Int32?; var signal: Int32 }
 
@@ -120,24 +136,24 @@ public struct DelegatedPlugin: Sendable {
             if remaining <= 0 {
                 kill(pid, SIGKILL)
                 _ = reap(pid)
-                throw CNIError(.ipamExecutionFailure, "\(what) did not finish within \(timeout / 1000) s and was killed")
+                throw CNIError(codes.executionFailure, "\(what) did not finish within \(timeout / 1000) s and was killed")
             }
-            let ready = poll(&fds, 2, Int32(min(remaining, Int64(Int32.max))))
+            let ready = retryingEINTR(untilTerminated: { interruptible && Signals.terminated }) {
+                poll(&fds, 2, Int32(min(remaining, Int64(Int32.max))))
+            }
             if ready < 0 {
                 guard errno == EINTR else { break }
-                if interruptible, cs_termination_signal() != 0 {
-                    kill(pid, SIGKILL)
-                    _ = reap(pid)
-                    throw CNIError(.interrupted, "\(what) was interrupted: this plugin received signal \(cs_termination_signal())")
-                }
-                continue
+                kill(pid, SIGKILL)
+                _ = reap(pid)
+                throw CNIError(codes.interrupted, "\(what) was interrupted: this plugin received signal \(Signals.terminationSignal)")
             }
             if fds[0].revents != 0 {
-                let n = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+                let n = retryingEINTR { chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) } }
                 if n > 0 {
                     if stdout.count + n <= Self.outputLimit { stdout += chunk[0..<n] } else { truncated = true }
+                } else {
+                    outputOpen = false
                 }
-                else if n == 0 || errno != EINTR { outputOpen = false }
             }
             if pidfd < 0 || fds[1].revents != 0 {
                 exited = true
@@ -152,7 +168,7 @@ public struct DelegatedPlugin: Sendable {
 
     private func reap(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = retryingEINTR { waitpid(pid, &status, 0) }
         return status
     }
 

@@ -1,4 +1,4 @@
-import CSupport
+import CProcess
 import JSON
 
 /// One invocation, validated: the environment and the config.
@@ -10,6 +10,10 @@ public struct Request: Sendable {
 
 /// What a main plugin implements; the dispatcher does everything the spec says around it.
 public protocol CNIPlugin {
+    /// The plugin's name (its `type`), the prefix of its log lines.
+    var name: String { get }
+    /// The CNI_ARGS keys it reads, beyond those every plugin accepts (CNIArgs.commonKeys).
+    var argKeys: Set<String> { get }
     func add(_ request: Request) throws(CNIError) -> CNIResult
     func delete(_ request: Request) throws(CNIError)
     func check(_ request: Request) throws(CNIError)
@@ -17,30 +21,62 @@ public protocol CNIPlugin {
     func garbageCollect(_ request: Request) throws(CNIError)
 }
 
+/// Where one invocation's input comes from and its output goes: the process's descriptors, or (in tests)
+/// bytes and closures.
+public struct InvocationIO {
+    public var variables: [(String, String)]
+    public var readInput: () throws(CNIError) -> StandardIO.ReadOutcome
+    public var writeOutput: (String) -> Void
+    public var writeError: (String) -> Void
+
+    public init(variables: [(String, String)], readInput: @escaping () throws(CNIError) -> StandardIO.ReadOutcome,
+                writeOutput: @escaping (String) -> Void, writeError: @escaping (String) -> Void) {
+        self.variables = variables
+        self.readInput = readInput
+        self.writeOutput = writeOutput
+        self.writeError = writeError
+    }
+
+    /// The process's own environment and descriptors 0, 1 and 2.
+    public static func process() -> InvocationIO {
+        InvocationIO(variables: StandardIO.environment(), readInput: { () throws(CNIError) in try StandardIO.readAll(fd: 0) },
+                     writeOutput: { StandardIO.write($0, fd: 1) }, writeError: { StandardIO.write($0, fd: 2) })
+    }
+}
+
 public enum Dispatcher {
+    /// Runs one invocation in this process, as the executable: termination signals are recorded (so an ADD
+    /// can roll back), then `run(_:io:)` with the process's descriptors.
+    public static func main(_ plugin: some CNIPlugin) -> Int32 {
+        cs_install_termination_handlers()
+        return run(plugin, io: .process())
+    }
+
     /// Runs one invocation and returns the exit status. Results go to stdout; errors go to stdout as CNI error
     /// JSON (runtimes parse stdout), with a copy on stderr for people reading logs.
-    public static func run(_ plugin: some CNIPlugin, variables: [(String, String)] = StandardIO.environment(), stdinFD: Int32 = 0) -> Int32 {
-        cs_install_termination_handlers()
+    public static func run(_ plugin: some CNIPlugin, io: InvocationIO) -> Int32 {
+        StandardIO.logPrefix = plugin.name
+        StandardIO.errorSink = io.writeError
+        let variables = io.variables
         var errorVersion = SpecVersion.latest
         do throws(CNIError) {
             let command = try Environment.command(from: variables)
             let input: [UInt8]
-            switch try StandardIO.readAll(fd: stdinFD) {
+            switch try io.readInput() {
             case let .complete(bytes): input = bytes
             case .tooLarge:
                 throw CNIError(.decodingFailure, "the network config on stdin is larger than \(StandardIO.inputLimit) bytes", details: "this limit protects the node; real configs are a few KiB")
             }
-            if command == .version { return answerVersion(input) }
+            if command == .version { return answerVersion(input, io) }
             let (object, version) = try NetworkConfig.version(of: input)
             errorVersion = version
-            let environment = try Environment.load(variables, command: command)
+            let environment = try Environment.load(variables, command: command, pluginArgKeys: plugin.argKeys)
             try gate(command, version)
             let request = Request(environment: environment, config: try NetworkConfig(bytes: input, object: object, version: version))
             switch command {
             case .add:
                 let result = try plugin.add(request)
-                StandardIO.write(try result.json(version: version).serialized() + "\n", fd: 1)
+                io.writeOutput(try result.json(version: version).serialized() + "\n")
             case .del: try plugin.delete(request)
             case .check: try plugin.check(request)
             case .status: try plugin.status(request)
@@ -49,7 +85,7 @@ public enum Dispatcher {
             }
             return 0
         } catch {
-            StandardIO.write(error.json(version: errorVersion.description).serialized() + "\n", fd: 1)
+            io.writeOutput(error.json(version: errorVersion.description).serialized() + "\n")
             StandardIO.log("error \(error.code.rawValue): \(error)")
             return 1
         }
@@ -70,19 +106,19 @@ public enum Dispatcher {
     static let supportedVersionsJSON = #","supportedVersions":["# + SpecVersion.supported.map { "\"\($0)\"" }.joined(separator: ",") + "]}\n"
 
     /// VERSION echoes the version the caller speaks (spec), and lists ours.
-    static func answerVersion(_ input: [UInt8]) -> Int32 {
+    static func answerVersion(_ input: [UInt8], _ io: InvocationIO) -> Int32 {
         var asked = SpecVersion.latest.description
         if !input.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
             guard let object = (try? JSONValue.parse(input))?.objectValue else {
                 let error = CNIError(.decodingFailure, "VERSION: stdin is not a JSON object")
-                StandardIO.write(error.json(version: asked).serialized() + "\n", fd: 1)
+                io.writeOutput(error.json(version: asked).serialized() + "\n")
                 return 1
             }
             if let v = object[field: "cniVersion"]?.stringValue, !v.isEmpty { asked = v }
         }
         // Runtimes call VERSION before every ADD and DEL: the constant part is written as text, only the echoed
         // version goes through the JSON encoder (it came from the caller and may need escaping).
-        StandardIO.write(#"{"cniVersion":"# + JSONValue.string(asked).serialized(indent: 0) + supportedVersionsJSON, fd: 1)
+        io.writeOutput(#"{"cniVersion":"# + JSONValue.string(asked).serialized(indent: 0) + supportedVersionsJSON)
         return 0
     }
 }

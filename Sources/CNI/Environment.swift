@@ -32,7 +32,8 @@ public struct Environment: Sendable {
 
     /// Validates what `command` needs. STATUS and GC need nothing beyond the command (libcni sends empty
     /// container ID, netns and interface for them); DEL may have an empty netns.
-    public static func load(_ variables: [(String, String)], command: Command) throws(CNIError) -> Environment {
+    /// `pluginArgKeys`: the CNI_ARGS keys the plugin reads, beyond the common ones (see CNIArgs).
+    public static func load(_ variables: [(String, String)], command: Command, pluginArgKeys: Set<String> = []) throws(CNIError) -> Environment {
         let containerID = lookup("CNI_CONTAINERID", variables) ?? ""
         let netns = lookup("CNI_NETNS", variables) ?? ""
         let ifName = lookup("CNI_IFNAME", variables) ?? ""
@@ -46,7 +47,7 @@ public struct Environment: Sendable {
         case .status, .gc, .version:
             break
         }
-        let args = try CNIArgs(parsing: lookup("CNI_ARGS", variables) ?? "")
+        let args = try CNIArgs(parsing: lookup("CNI_ARGS", variables) ?? "", pluginKeys: pluginArgKeys)
         let path = (lookup("CNI_PATH", variables) ?? "").split(onByte: UInt8(ascii: ":"), omittingEmpty: true)
             .filter { $0.hasBytePrefix(UInt8(ascii: "/")) }
         return Environment(command: command, containerID: containerID, netns: netns, ifName: ifName,

@@ -1,5 +1,6 @@
-import CSupport
+import CProcess
 import Glibc
+import SystemCall
 
 /// Reading stdin and writing stdout/stderr with plain file descriptors: no Foundation, no buffering surprises.
 public enum StandardIO {
@@ -16,12 +17,9 @@ public enum StandardIO {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
         defer { chunk.deallocate() }
         while true {
-            let n = read(fd, chunk.baseAddress, chunk.count)
+            let n = retryingEINTR(untilTerminated: { Signals.terminated }) { read(fd, chunk.baseAddress, chunk.count) }
             if n == 0 { return .complete(data) }
-            if n < 0 {
-                if errno == EINTR, cs_termination_signal() == 0 { continue }
-                throw CNIError(.ioFailure, "reading the network config from stdin failed: \(String(cString: strerror(errno)))")
-            }
+            if n < 0 { throw CNIError(.ioFailure, "reading the network config from stdin failed: \(errnoText(errno))") }
             data.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             if data.count > limit { return .tooLarge }
         }
@@ -32,14 +30,20 @@ public enum StandardIO {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue } else { return } }
+            let n = retryingEINTR { bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) } }
+            if n <= 0 { return }
             offset += n
         }
     }
 
+    /// The prefix of every log line: the plugin's name, set once by the dispatcher before anything logs. The
+    /// process is single-threaded (see Dispatcher), so this one piece of global state has no race.
+    nonisolated(unsafe) public static var logPrefix = "cni"
+    /// Where log lines go: stderr, or what a test captures (set with the prefix).
+    nonisolated(unsafe) public static var errorSink: (String) -> Void = { write($0, fd: 2) }
+
     /// Progress and diagnostics: stderr, never stdout (runtimes parse stdout).
-    public static func log(_ text: String) { write("macvlan: \(text)\n", fd: 2) }
+    public static func log(_ text: String) { errorSink("\(logPrefix): \(text)\n") }
 
     /// The process environment as ordered pairs. Split on bytes: a process gets dozens of variables at every
     /// start, and character-level string scanning showed up in profiles.

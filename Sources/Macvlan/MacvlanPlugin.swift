@@ -1,14 +1,14 @@
 import CNI
+import LinkPlugin
 
-/// The macvlan CNI plugin: each verb built from the CNI, Netlink and Namespace layers.
+/// The macvlan CNI plugin: the shared link-plugin verbs, with macvlan's config, modes and link.
 public struct MacvlanPlugin: CNIPlugin {
-    /// Read once: tests set MACVLAN_TEST_PAUSE_AT to freeze an ADD at a stage (see Stage).
-    let pauseAt: String?
+    public init() {}
 
-    public init(pauseAt: String?) { self.pauseAt = pauseAt }
+    public var name: String { "macvlan" }
+    /// CNI_ARGS MAC= sets the interface's MAC (between config `mac` and `runtimeConfig.mac` in precedence).
+    public var argKeys: Set<String> { ["MAC"] }
 
-    func ipamPlugin(_ request: Request) throws(CNIError) -> DelegatedPlugin? {
-        guard let type = request.config.ipamType else { return nil }
-        return try DelegatedPlugin.find(type, in: request.environment.path)
-    }
+    /// Leftovers of a killed ADD are recognised by this prefix (see TemporaryName).
+    public static let temporaryName = TemporaryName(prefix: "mvtmp")
 }

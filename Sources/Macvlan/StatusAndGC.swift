@@ -1,4 +1,5 @@
 import CNI
+import LinkPlugin
 import Netlink
 
 extension MacvlanPlugin {
@@ -12,23 +13,17 @@ extension MacvlanPlugin {
             let socket: RouteSocket
             do { socket = try RouteSocket() } catch { throw error.cni("opening a netlink socket") }
             let master: LinkInfo
-            do { master = try Attachment.findMaster(config.master, socket: socket, whereText: "the plugin's namespace") } catch {
+            do { master = try Attachment.findMaster(config.master, socket: socket, whereText: "the plugin's namespace", childKind: "macvlan") } catch {
                 throw CNIError(.notAvailable, error.message, details: error.details)
             }
             if !master.isUp {
                 StandardIO.log("STATUS: master \"\(master.name)\" is down; ADD works, but containers get no traffic until it is up (ip link set \(master.name) up)")
             }
         }
-        if let ipam = try ipamPlugin(request) {
-            _ = try ipam.run(.status, environment: request.environment, stdin: request.config.bytes)
-        }
+        try forwardStatus(request, ipam: try configuredIPAM(request))
     }
 
-    /// Our links live in container namespaces, which go away with their containers: nothing of ours outlives
-    /// an attachment on the host. The IPAM store does, so GC is forwarded with the valid attachments.
     public func garbageCollect(_ request: Request) throws(CNIError) {
-        if let ipam = try ipamPlugin(request) {
-            _ = try ipam.run(.gc, environment: request.environment, stdin: request.config.bytes)
-        }
+        try forwardGarbageCollection(request, ipam: try configuredIPAM(request))
     }
 }

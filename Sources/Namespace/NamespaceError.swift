@@ -1,3 +1,4 @@
+import SystemCall
 import Glibc
 
 /// Why a namespace could not be opened or entered, or a sysctl not written.
@@ -12,14 +13,9 @@ public enum NamespaceError: Error, CustomStringConvertible, Sendable, Equatable 
         switch self {
         case let .notFound(path): return "\(path): no such file or directory"
         case let .notNetworkNamespace(path, reason): return "\(path) is not a network namespace: it is \(reason)"
-        case let .open(path, code): return "open \(path): \(Self.text(code))"
-        case let .enter(path, code): return "enter network namespace \(path): \(Self.text(code))"
-        case let .sysctl(path, code): return "sysctl \(path): \(Self.text(code))"
+        case let .open(path, code): return "open \(path): \(errnoText(code))"
+        case let .enter(path, code): return "enter network namespace \(path): \(errnoText(code))"
+        case let .sysctl(path, code): return "sysctl \(path): \(errnoText(code))"
         }
-    }
-
-    private static func text(_ code: Int32) -> String {
-        guard let s = strerror(code) else { return "errno \(code)" }
-        return String(cString: s)
     }
 }

@@ -1,4 +1,4 @@
-import CSupport
+import CNamespaces
 import Glibc
 
 /// Identifies a namespace: two paths name the same namespace exactly when device and inode agree.

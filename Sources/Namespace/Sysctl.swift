@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 
 /// A per-interface sysctl under /proc/sys/net, built from checked parts so no input can steer the path
 /// elsewhere.
@@ -68,17 +69,6 @@ public func readSysctl(_ key: SysctlKey) throws(NamespaceError) -> String {
     var text = buffer[0..<length]
     while let last = text.last, last == UInt8(ascii: "\n") { text = text.dropLast() }
     return String(decoding: text, as: UTF8.self)
-}
-
-/// Sysctl files answer at once, so a signal-interrupted call is simply repeated (bounded).
-private func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
-    var result = call()
-    var attempts = 1
-    while result < 0 && errno == EINTR && attempts < 100 {
-        result = call()
-        attempts += 1
-    }
-    return result
 }
 
 /// Opens the sysctl file of a validated key (close-on-exec, never created); a missing file is `.notFound`.

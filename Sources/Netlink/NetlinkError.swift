@@ -1,3 +1,4 @@
+import SystemCall
 import Glibc
 
 /// A failed netlink operation: what we were doing, the errno the kernel (or the socket) answered, and the
@@ -38,14 +39,9 @@ public struct NetlinkError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        var text = "\(operation): \(Self.errnoText(errno))"
+        var text = "\(operation): \(errnoText(errno))"
         if let kernelMessage, !kernelMessage.isEmpty { text += ": \(kernelMessage)" }
         return text
-    }
-
-    static func errnoText(_ code: Int32) -> String {
-        guard let s = strerror(code) else { return "errno \(code)" }
-        return String(cString: s)
     }
 }
 

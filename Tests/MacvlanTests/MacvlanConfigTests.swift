@@ -11,7 +11,8 @@ func request(_ overrides: JSONObject = JSONObject(), args: String = "", command:
     let bytes = Array(JSONValue.object(object).serialized(indent: 0).utf8)
     let (parsed, v) = try NetworkConfig.version(of: bytes)
     let environment = try Environment.load([("CNI_COMMAND", command.rawValue), ("CNI_CONTAINERID", "c1"), ("CNI_NETNS", "/x"),
-                                            ("CNI_IFNAME", "eth0"), ("CNI_ARGS", args)], command: command)
+                                            ("CNI_IFNAME", "eth0"), ("CNI_ARGS", args)], command: command,
+                                           pluginArgKeys: MacvlanPlugin().argKeys)
     return Request(environment: environment, config: try NetworkConfig(bytes: bytes, object: parsed, version: v))
 }
 
@@ -117,20 +118,6 @@ func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sour
     @Test func l2OnlyFineFrom030() throws { _ = try config(["ipam": [:]], version: "0.3.0") }
 }
 
-@Suite struct TemporaryNameTests {
-    @Test func fitsTheKernelLimitAndIsStable() {
-        let a = TemporaryName.make(containerID: "abc", ifName: "eth0")
-        #expect(a.utf8.count == 15)
-        #expect(a.hasPrefix(TemporaryName.prefix))
-        #expect(a == TemporaryName.make(containerID: "abc", ifName: "eth0"))
-    }
-
-    @Test func differsPerAttachment() {
-        let names = Set((0..<1000).map { TemporaryName.make(containerID: "c\($0)", ifName: "eth0") })
-        #expect(names.count == 1000)
-        #expect(TemporaryName.make(containerID: "ab", ifName: "ceth0") != TemporaryName.make(containerID: "abc", ifName: "eth0"))
-    }
-}
 
 /// Configs written for the reference (Go encoding/json: keys ignore case) mean the same here.
 @Suite struct ConfigKeyCaseTests {

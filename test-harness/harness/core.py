@@ -27,7 +27,17 @@ CONF_DIR = os.path.join(REPO, "conf")
 CASE_DIR = os.path.join(HERE, "cases")
 FAKE_IPAM_DIR = os.path.join(HERE, "ipam")
 VERBS = ("ADD", "DEL", "CHECK", "STATUS", "GC", "VERSION")
-STAGES = ("validated", "link-created", "renamed", "ipam-added", "addresses-added", "routes-added", "up")
+PAUSE_VARIABLE = "CNI_TEST_PAUSE_AT"   # honoured by the fault-injection build only (scripts/build --fault-injection)
+
+
+def list_stages(binary):
+    """The ADD stages of a fault-injection build, in the order ADD passes them (CNI_TEST_LIST_STAGES=1)."""
+    p = subprocess.run([binary], env={"CNI_TEST_LIST_STAGES": "1"}, capture_output=True, timeout=10)
+    stages = tuple(p.stdout.decode().split())
+    if p.returncode != 0 or not stages:
+        raise SystemExit(f"{binary} is not a fault-injection build: CNI_TEST_LIST_STAGES=1 answered "
+                         f"{p.returncode} {p.stdout[:200]!r} (build one with scripts/build --fault-injection)")
+    return stages
 
 
 # --------------------------------------------------------------------------- loading
@@ -94,6 +104,13 @@ class Run:
         os.mkdir(os.path.join(self.tmp, "plugin"))
         self.plugin = os.path.join(self.tmp, "plugin", os.path.basename(self.plugin))
         shutil.copy2(os.path.abspath(opts.plugin), self.plugin)
+        # cases that pause the plugin at an ADD stage run the fault-injection build of the same plugin
+        self.fault_plugin, self.stages = None, ()
+        if getattr(opts, "fault_build", None):
+            os.mkdir(os.path.join(self.tmp, "fault-plugin"))
+            self.fault_plugin = os.path.join(self.tmp, "fault-plugin", os.path.basename(self.plugin))
+            shutil.copy2(os.path.abspath(opts.fault_build), self.fault_plugin)
+            self.stages = list_stages(self.fault_plugin)
         self.cni_path = os.path.join(self.tmp, "cni-bin")
         os.mkdir(self.cni_path)
         for name in ("host-local", "static", "dhcp"):
@@ -183,6 +200,8 @@ class CaseRun:
         self.record = os.path.join(self.tmp, "record.jsonl")
         self.results = {}
         self.cid = "cnit-" + "".join(ch if ch.isalnum() else "-" for ch in case["name"])[:40]
+        reqs = case.get("requires", [])
+        self.plugin = run.fault_plugin if "pause-hook" in ([reqs] if isinstance(reqs, str) else reqs) else run.plugin
         self.log = []
         self.baseline = {}
         self.spawned = {}
@@ -384,7 +403,7 @@ class CaseRun:
         fin.write(stdin.encode() if isinstance(stdin, str) else stdin)
         fin.seek(0)
         fout, ferr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-        p = subprocess.Popen([N.IP, "netns", "exec", self.topo.h, run.plugin], env=env, stdin=fin,
+        p = subprocess.Popen([N.IP, "netns", "exec", self.topo.h, self.plugin], env=env, stdin=fin,
                              stdout=fout, stderr=ferr, start_new_session=True)
         run.register(p)
         info = {"stopped": False}
@@ -420,13 +439,13 @@ class CaseRun:
 
     def pause_and_signal(self, p, step, info):
         stage = step["pause_at"]
-        if stage not in STAGES:
-            raise Fail(f"unknown pause stage {stage}")
+        if stage not in self.run.stages:
+            raise Fail(f"unknown pause stage {stage} (the fault build lists {', '.join(self.run.stages)})")
         deadline = time.monotonic() + float(step.get("pause_timeout", 10))
         while time.monotonic() < deadline:
             if p.poll() is not None:
                 raise Fail(f"plugin exited ({p.returncode}) without stopping at stage {stage!r} "
-                           "(MACVLAN_TEST_PAUSE_AT not honoured)")
+                           f"({PAUSE_VARIABLE} not honoured)")
             if proc_state(p.pid) == "T":
                 break
             time.sleep(0.005)
@@ -472,7 +491,7 @@ class CaseRun:
             stdin = data + b" " * (n - len(data))
         env = self.build_env(step, verb, cns, cid, ifname)
         if step.get("pause_at"):
-            env["MACVLAN_TEST_PAUSE_AT"] = step["pause_at"]
+            env[PAUSE_VARIABLE] = step["pause_at"]
         r = self.invoke(env, stdin, step)
         self.log.append(f"{verb} {cid}/{ifname} rc={r['rc']} out={' '.join(r['out'].split())[:500]} err={' '.join(r['err'].split())[:300]}")
         return self.judge(step, verb, conf, r, cns, ifname, env.get("CNI_NETNS"))

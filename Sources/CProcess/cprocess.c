@@ -1,29 +1,12 @@
 #define _GNU_SOURCE
-#include "csupport.h"
-#include <errno.h>
+#include "cprocess.h"
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
-#include <linux/nsfs.h>
-#include <linux/magic.h>
-
-int cs_setns_net(int fd) { return setns(fd, CLONE_NEWNET); }
-
-int cs_netns_kind(int fd) {
-    struct statfs sfs;
-    if (fstatfs(fd, &sfs) != 0) return -1;
-    if ((unsigned long)sfs.f_type != (unsigned long)NSFS_MAGIC) return 1;
-    int type = ioctl(fd, NS_GET_NSTYPE);
-    if (type < 0) return -1;
-    return type == CLONE_NEWNET ? 0 : 2;
-}
 
 static volatile sig_atomic_t termination_signal = 0;
 
@@ -67,8 +50,6 @@ int cs_spawn(const char *path, char *const argv[], char *const envp[], int stdin
     posix_spawn_file_actions_destroy(&fa);
     return rc;
 }
-
-void cs_stop_self(void) { raise(SIGSTOP); }
 
 extern char **environ;
 char **cs_environ(void) { return environ; }

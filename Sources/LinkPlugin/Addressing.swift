@@ -1,22 +1,27 @@
 import CNI
-import CSupport
 import Glibc
 import Namespace
 import NetTypes
 import Netlink
 
 /// Applies an IPAM result to the new interface: announce sysctls, addresses, link up, DAD, routes.
-struct Addressing {
+public struct Addressing {
     let socket: RouteSocket
     let namespace: NetworkNamespace
     let link: LinkInfo
     let ifName: String
-    let pauseAt: String?
+
+    public init(socket: RouteSocket, namespace: NetworkNamespace, link: LinkInfo, ifName: String) {
+        self.socket = socket
+        self.namespace = namespace
+        self.link = link
+        self.ifName = ifName
+    }
 
     /// How long IPv6 duplicate address detection may take before we give up (the kernel's default is ~1 s).
     static let dadTimeoutMilliseconds = 10_000
 
-    func apply(_ result: CNIResult, ipamType: String) throws(CNIError) {
+    public func apply(_ result: CNIResult, ipamType: String) throws(CNIError) {
         guard !result.ips.isEmpty else {
             throw CNIError(.unusableIPAMResult, "IPAM plugin \(ipamType) returned no IP address",
                            details: "a network with \"ipam\" needs at least one address; use \"ipam\": {} for L2 only")
@@ -42,9 +47,9 @@ struct Addressing {
                 throw error.cni("adding address \(ip.address) from IPAM plugin \(ipamType) to \(ifName)", code: .addressingFailure)
             }
         }
-        try Stage.addressesAdded.reached(pauseAt: pauseAt)
+        try AddStage.addressesAdded.reached()
         do { try socket.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(ifName) up") }
-        try Stage.up.reached(pauseAt: pauseAt)
+        try AddStage.up.reached()
         try confirmAddresses(result.ips.map(\.address), ipamType: ipamType)
         for route in result.routes {
             let gateway = route.gateway(fallingBackTo: result.ips)
@@ -61,7 +66,7 @@ struct Addressing {
                 throw error.cni("adding route \(route.destination)\(gateway.map { " via \($0)" } ?? "") on \(ifName)", code: .addressingFailure)
             }
         }
-        try Stage.routesAdded.reached(pauseAt: pauseAt)
+        try AddStage.routesAdded.reached()
     }
 
     private func sysctl(_ key: SysctlKey, _ value: String) throws(CNIError) {
@@ -89,7 +94,7 @@ struct Addressing {
             if waited >= Self.dadTimeoutMilliseconds {
                 throw CNIError(.addressingFailure, "IPv6 duplicate address detection on \(ifName) did not finish within \(Self.dadTimeoutMilliseconds / 1000) s")
             }
-            if cs_termination_signal() != 0 { try Stage.up.reached(pauseAt: nil) }
+            try Interruption.check(after: .up)
             var delay = timespec(tv_sec: 0, tv_nsec: 10_000_000)
             nanosleep(&delay, nil)
             waited += 10
@@ -100,7 +105,7 @@ struct Addressing {
 extension CNIResult.Route {
     /// A route without a gateway goes via the gateway of the first address of its family (as the reference
     /// applies IPAM results); ADD applies it that way and CHECK looks for it that way.
-    func gateway(fallingBackTo ips: [CNIResult.IPConfig]) -> IPAddress? {
+    public func gateway(fallingBackTo ips: [CNIResult.IPConfig]) -> IPAddress? {
         gateway ?? ips.first { $0.address.family == destination.family }?.gateway
     }
 }

@@ -3,16 +3,18 @@ import Namespace
 import Netlink
 
 /// The namespaces and sockets of one invocation, and the master looked up where the config says it lives.
-struct Attachment {
-    let container: NetworkNamespace
-    let containerSocket: RouteSocket
+/// Entered once to open a socket bound to the container's namespace; from then on the container side is
+/// driven from outside through that socket.
+public struct Attachment {
+    public let container: NetworkNamespace
+    public let containerSocket: RouteSocket
     /// The socket of the namespace that holds the master: the plugin's own, or the container's with linkInContainer.
-    let masterSocket: RouteSocket
+    public let masterSocket: RouteSocket
     /// That namespace in words, for messages.
-    let masterPlace: String
+    public let masterPlace: String
 
     /// Opens CNI_NETNS (verifying it is a network namespace, and not our own), and sockets in both.
-    static func open(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
+    public static func open(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
         let path = request.environment.netns
         let container: NetworkNamespace
         let own: NetworkNamespace
@@ -33,13 +35,15 @@ struct Attachment {
                           masterPlace: "the plugin's namespace")
     }
 
-    /// The master, looked up in the namespace that holds it.
-    func findMaster(_ name: String?) throws(CNIError) -> LinkInfo {
-        try Self.findMaster(name, socket: masterSocket, whereText: masterPlace)
+    /// The master, looked up in the namespace that holds it. `childKind` names the links the plugin makes, for
+    /// messages ("macvlan").
+    public func findMaster(_ name: String?, childKind: String) throws(CNIError) -> LinkInfo {
+        try Self.findMaster(name, socket: masterSocket, whereText: masterPlace, childKind: childKind)
     }
 
-    /// The master by name, or the interface of the lowest-metric default route; checked to be usable as a parent.
-    static func findMaster(_ name: String?, socket: RouteSocket, whereText: String) throws(CNIError) -> LinkInfo {
+    /// The master by name, or the interface of the lowest-metric default route; checked to be usable as the
+    /// parent of a macvlan-family child: Ethernet, not loopback, not itself such a child (stacking only adds a hop).
+    public static func findMaster(_ name: String?, socket: RouteSocket, whereText: String, childKind: String) throws(CNIError) -> LinkInfo {
         let link: LinkInfo?
         var defaultIndex: Int32?
         do throws(NetlinkError) {
@@ -64,12 +68,12 @@ struct Attachment {
             throw CNIError(.invalidConfig, "the default route's interface vanished in \(whereText)")
         }
         if master.isLoopback || master.hardwareType != HardwareType.ether {
-            throw CNIError(.invalidConfig, "master \"\(master.name)\" cannot carry macvlan children",
+            throw CNIError(.invalidConfig, "master \"\(master.name)\" cannot carry \(childKind) children",
                            details: "it is not an Ethernet interface (hardware type \(master.hardwareType))")
         }
         if master.kind == "macvlan" || master.kind == "macvtap" {
             throw CNIError(.invalidConfig, "master \"\(master.name)\" is itself a \(master.kind!) child",
-                           details: "use its parent as master: stacked macvlans only add a hop")
+                           details: "use its parent as master: stacked \(childKind)s only add a hop")
         }
         return master
     }

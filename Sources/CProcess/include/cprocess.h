@@ -1,16 +1,8 @@
-// What Swift cannot import directly: declarations glibc hides behind _GNU_SOURCE (setns, CLONE_NEWNET),
-// macros (NS_GET_NSTYPE, NSFS_MAGIC), async-signal-safe state for signal handlers, and a spawn helper
-// whose file actions are awkward to express in Swift.
-#ifndef CSUPPORT_H
-#define CSUPPORT_H
+// Processes and signals: async-signal-safe state for signal handlers, a spawn helper whose file actions are
+// awkward to express in Swift, and calls glibc declares only under _GNU_SOURCE (memfd_create, pipe2).
+#ifndef CPROCESS_H
+#define CPROCESS_H
 #include <sys/types.h>
-
-/// setns(fd, CLONE_NEWNET). Returns 0 or -1 with errno set.
-int cs_setns_net(int fd);
-
-/// Classifies an open file descriptor: 0 = network namespace, 1 = not a namespace file at all,
-/// 2 = a namespace of another kind, -1 = the checks themselves failed (errno set).
-int cs_netns_kind(int fd);
 
 /// Installs handlers for SIGTERM, SIGINT and SIGHUP that only record the signal (no SA_RESTART, so blocking
 /// calls return EINTR and the caller can roll back). SIGPIPE is ignored so a dying child cannot kill us.
@@ -35,8 +27,5 @@ int cs_pidfd_open(pid_t pid);
 
 /// pipe2(fds, O_CLOEXEC).
 int cs_pipe_cloexec(int fds[2]);
-
-/// raise(SIGSTOP): used only by the fault-injection pause point that tests enable through the environment.
-void cs_stop_self(void);
 
 #endif

@@ -1,0 +1,31 @@
+/// The IPAM a main plugin hands addressing to, one call per verb. Executing a binary found in CNI_PATH
+/// (`DelegatedPlugin`) is one implementation; a built-in one, or a fake in tests, is another. How long a call
+/// may take and what it is given on stdin are the implementation's business, not the caller's.
+public protocol IPAM {
+    /// The name the config gives it (`ipam.type`), for messages.
+    var type: String { get }
+    /// Addresses, routes and DNS for the attachment (an abbreviated result: no interfaces).
+    func add(_ request: Request) throws(CNIError) -> CNIResult
+    /// Releases what ADD took. `rollback`: undoing a failing ADD (the spec asks for it even when ADD failed).
+    func delete(_ request: Request, rollback: Bool) throws(CNIError)
+    func check(_ request: Request) throws(CNIError)
+    func status(_ request: Request) throws(CNIError)
+    func garbageCollect(_ request: Request) throws(CNIError)
+}
+
+/// The codes a failure of running an IPAM (rather than the IPAM's own error) is reported with. They are
+/// plugin-specific (100 and up), so the plugin layer supplies them.
+public struct DelegationCodes: Sendable {
+    /// It could not be run, died, timed out or failed without an error JSON.
+    public var executionFailure: CNIError.Code
+    /// A termination signal arrived while it ran (it was killed so the caller can roll back).
+    public var interrupted: CNIError.Code
+    /// Its answer cannot be used: too large, or an address no interface can have.
+    public var unusableResult: CNIError.Code
+
+    public init(executionFailure: CNIError.Code, interrupted: CNIError.Code, unusableResult: CNIError.Code) {
+        self.executionFailure = executionFailure
+        self.interrupted = interrupted
+        self.unusableResult = unusableResult
+    }
+}

@@ -1,0 +1,21 @@
+#if FAULT_INJECTION
+import Glibc
+
+/// Test hooks of the fault-injection build only (compile-time condition FAULT_INJECTION; made by
+/// `scripts/build --fault-injection`). None of this, not even the variable names, is in the shipped binary.
+///  - CNI_TEST_PAUSE_AT=<stage>: the process stops itself (SIGSTOP) at that checkpoint of ADD, so the harness
+///    can send it a signal there and check what is left.
+///  - CNI_TEST_LIST_STAGES=1: print the ADD stages in the order ADD passes them and exit, so the harness takes
+///    the list from the binary instead of a copy.
+enum FaultInjection {
+    static func pauseIfRequested(at stage: String) {
+        guard let requested = getenv("CNI_TEST_PAUSE_AT"), String(cString: requested) == stage else { return }
+        raise(SIGSTOP)
+    }
+
+    static var listStagesRequested: Bool {
+        guard let value = getenv("CNI_TEST_LIST_STAGES") else { return false }
+        return String(cString: value) == "1"
+    }
+}
+#endif

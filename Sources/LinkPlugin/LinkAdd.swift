@@ -1,0 +1,99 @@
+import CNI
+import Namespace
+import NetTypes
+import Netlink
+
+/// ADD of a link plugin, after the plugin has validated its config and found its master: the link is
+/// created (by the plugin's `create`, under the temporary name) straight into the container, renamed to
+/// CNI_IFNAME, given the IPAM's addresses and routes, and described in the result. Every step that changes the
+/// world registers its undo; if anything throws, the undo list runs in reverse (`Rollback.guarding`).
+public struct LinkAdd {
+    public let request: Request
+    public let attachment: Attachment
+    public let ipam: (any IPAM)?
+    public let temporaryName: TemporaryName
+    /// What the link is, for messages ("a bridge macvlan on eth1").
+    public let describe: String
+
+    public init(request: Request, attachment: Attachment, ipam: (any IPAM)?, temporaryName: TemporaryName, describe: String) {
+        self.request = request
+        self.attachment = attachment
+        self.ipam = ipam
+        self.temporaryName = temporaryName
+        self.describe = describe
+    }
+
+    /// Runs the ADD. `create(name)` makes the link under `name` in the container (from the master's side,
+    /// through `attachment.masterSocket`). `previous`: the decoded prevResult, kept in front of ours.
+    public func run(previous: CNIResult?, create: (_ name: String) throws(NetlinkError) -> Void) throws(CNIError) -> CNIResult {
+        let env = request.environment
+        if try lookup(attachment.containerSocket, env.ifName, "checking CNI_IFNAME in the container") != nil {
+            throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
+                           details: "CNI_IFNAME must name a new interface; the existing one was left untouched")
+        }
+        try AddStage.validated.reached()
+        return try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) -> CNIResult in
+            let link = try createLink(create, up: ipam == nil, rollback: &rollback)
+            var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: link.mac?.description,
+                                                                    mtu: Int(link.mtu), sandbox: env.netns)])
+            if let ipam {
+                // Spec: IPAM DEL runs on failure even when its ADD failed, so register it first.
+                rollback.register("release the address from IPAM plugin \(ipam.type)") { () throws(CNIError) in
+                    try ipam.delete(request, rollback: true)
+                }
+                let assigned = try ipam.add(request)
+                try AddStage.ipamAdded.reached()
+                try Addressing(socket: attachment.containerSocket, namespace: attachment.container, link: link, ifName: env.ifName)
+                    .apply(assigned, ipamType: ipam.type)
+                result.ips = assigned.ips.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway, interface: 0) }
+                result.routes = assigned.routes
+                result.dns = request.config.dns.merged(with: assigned.dns)
+            } else {
+                result.dns = request.config.dns
+                try AddStage.up.reached()
+            }
+            var output = result
+            if var chained = previous {
+                chained.append(result)
+                output = chained
+            }
+            _ = try output.json(version: request.config.cniVersion)  // an unprintable result must roll back too
+            return output
+        }
+    }
+
+    /// Creation under the temporary name, then the rename. The undo is registered before the rename, by index,
+    /// so a failing rename still cleans up. `up` (L2 only) brings the link up together with the rename; with
+    /// IPAM it comes up after its addresses.
+    private func createLink(_ create: (_ name: String) throws(NetlinkError) -> Void, up: Bool, rollback: inout Rollback) throws(CNIError) -> LinkInfo {
+        let env = request.environment
+        let container = attachment.containerSocket
+        let temporary = temporaryName.make(containerID: env.containerID, ifName: env.ifName)
+        do throws(NetlinkError) {
+            do throws(NetlinkError) { try create(temporary) } catch where error.kind == .exists {
+                // Our temporary name can only be taken by the remains of a killed ADD of this same attachment.
+                if let stale = try container.link(named: temporary) { try container.deleteLink(index: stale.index) }
+                try create(temporary)
+            }
+        } catch {
+            throw error.cni("creating \(describe) for \(env.netns)")
+        }
+        guard let created = try lookup(container, temporary, "finding the new link") else {
+            throw CNIError(.linkFailure, "the new link \(temporary) is not in \(env.netns) after creation")
+        }
+        rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
+            try deleteLink(container, index: created.index, "deleting \(temporary)")
+        }
+        try AddStage.linkCreated.reached()
+        do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
+            if error.kind == .exists {
+                throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")
+            }
+            throw error.cni("renaming \(temporary) to \(env.ifName)")
+        }
+        try AddStage.renamed.reached()
+        var link = created
+        link.name = env.ifName
+        return link
+    }
+}

@@ -1,0 +1,33 @@
+import CNI
+import NetTypes
+import Netlink
+
+/// CHECK of a link plugin: what ADD built is still there as prevResult describes it; each difference is
+/// named. The plugin checks what is its own (kind, mode, master) in `specifics`; the interface's presence,
+/// MAC, MTU, addresses and routes are checked here, and CHECK is forwarded to the IPAM first.
+public func linkCheck(_ request: Request, ipam: (any IPAM)?, linkInContainer: Bool, requestedMTU: Int64?,
+                      specifics: (LinkInfo, Attachment) throws(CNIError) -> Void) throws(CNIError) {
+    let env = request.environment
+    guard let previous = try request.config.decodedPrevResult() else {
+        throw CNIError(.invalidConfig, "CHECK needs \"prevResult\"", details: "the runtime passes the result of the ADD it is checking")
+    }
+    try ipam?.check(request)
+    guard let ourIndex = previous.interfaces.firstIndex(where: { $0.name == env.ifName && $0.sandbox == env.netns }) else {
+        throw CNIError(.invalidConfig, "prevResult has no interface \"\(env.ifName)\" with sandbox \(env.netns)")
+    }
+    let expected = previous.interfaces[ourIndex]
+    let attachment = try Attachment.open(request, linkInContainer: linkInContainer)
+    let socket = attachment.containerSocket
+    guard let link = try lookup(socket, env.ifName, "looking up \(env.ifName)") else {
+        throw drift("interface \"\(env.ifName)\" does not exist in \(env.netns)")
+    }
+    try specifics(link, attachment)
+    if let mac = expected.mac, !mac.isEmpty, MACAddress(mac) != link.mac {
+        throw drift("\(env.ifName) has MAC \(link.mac?.description ?? "none"), prevResult says \(mac)")
+    }
+    let expectedMTU = expected.mtu.map { Int64($0) } ?? requestedMTU
+    if let expectedMTU, expectedMTU != Int64(link.mtu) {
+        throw drift("\(env.ifName) has MTU \(link.mtu), expected \(expectedMTU)")
+    }
+    try checkAddressing(previous, interfaceIndex: ourIndex, link: link, socket: socket, ifName: env.ifName)
+}

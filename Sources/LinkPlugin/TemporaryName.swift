@@ -1,0 +1,25 @@
+/// The name a new link carries between its creation and its rename to CNI_IFNAME: the plugin's prefix (up to
+/// 5 bytes, e.g. "mvtmp") and 10 hex digits derived from the container ID and interface name (FNV-1a, 40 bits),
+/// so that a DEL after a SIGKILL'd ADD can find and remove a link that never got its final name, and so that
+/// parallel ADDs of the same CNI_IFNAME never collide. Each plugin has its own prefix, so it never takes
+/// another plugin's leftovers for its own.
+public struct TemporaryName: Sendable {
+    public let prefix: String
+
+    public init(prefix: String) {
+        precondition(prefix.utf8.count <= 5, "a temporary-name prefix leaves 10 of the kernel's 15 bytes for the hash")
+        self.prefix = prefix
+    }
+
+    public func make(containerID: String, ifName: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in containerID.utf8 + [0] + ifName.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let digits = Array("0123456789abcdef")
+        var text = prefix
+        for shift in stride(from: 36, through: 0, by: -4) { text.append(digits[Int((hash >> UInt64(shift)) & 0xF)]) }
+        return text  // at most 5 + 10 = 15 bytes, the kernel's limit
+    }
+}
