@@ -28,11 +28,14 @@ let package = Package(
 
         .testTarget(name: "NetTypesTests", dependencies: ["NetTypes"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetTypes"], resources: [.copy("Golden")]),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetTypes", "TestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace"]),
-        .testTarget(name: "LinkPluginTests", dependencies: ["LinkPlugin", "CNI", "NetTypes"]),
-        .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "CNI", "JSON"]),
+        // Fakes behind the LinkSystem/RouteOperations/IPAM protocols, a config builder, expectCode: the verbs run
+        // in-process without root. Under Tests/: it is never part of what ships.
+        .target(name: "TestSupport", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "JSON"], path: "Tests/TestSupport"),
+        .testTarget(name: "LinkPluginTests", dependencies: ["LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes"]),
+        .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,14 +6,13 @@ import Netlink
 
 /// Applies an IPAM result to the new interface: announce sysctls, addresses, link up, DAD, routes.
 public struct Addressing {
-    let socket: RouteSocket
-    let namespace: NetworkNamespace
+    let attachment: Attachment
     let link: LinkInfo
     let ifName: String
+    var socket: any RouteOperations { attachment.containerSocket }
 
-    public init(socket: RouteSocket, namespace: NetworkNamespace, link: LinkInfo, ifName: String) {
-        self.socket = socket
-        self.namespace = namespace
+    public init(attachment: Attachment, link: LinkInfo, ifName: String) {
+        self.attachment = attachment
         self.link = link
         self.ifName = ifName
     }
@@ -35,13 +34,12 @@ public struct Addressing {
             }
         }
         let hasV6 = result.ips.contains { $0.address.family == .v6 }
-        try inside(namespace, "setting sysctls of \(ifName) in \(namespace.path)") { () throws(CNIError) in
-            // Gratuitous ARP / unsolicited NA on address changes, so neighbours learn the new MAC at once.
-            try sysctl(.ipv4(interface: ifName, name: "arp_notify"), "1")
-            if hasV6 { try sysctl(.ipv6(interface: ifName, name: "disable_ipv6"), "0") }
-            // Set even without IPv6 addresses (as the reference does); only fatal when IPv6 is in use.
-            do throws(CNIError) { try sysctl(.ipv6(interface: ifName, name: "ndisc_notify"), "1") } catch where hasV6 { throw error } catch {}
-        }
+        // Gratuitous ARP / unsolicited NA on address changes, so neighbours learn the new MAC at once.
+        // ndisc_notify is set even without IPv6 addresses (as the reference does); only fatal when IPv6 is in use.
+        var settings = [SysctlSetting(.ipv4(interface: ifName, name: "arp_notify"), "1")]
+        if hasV6 { settings.append(SysctlSetting(.ipv6(interface: ifName, name: "disable_ipv6"), "0")) }
+        settings.append(SysctlSetting(.ipv6(interface: ifName, name: "ndisc_notify"), "1", required: hasV6))
+        try attachment.containerSysctls.write(settings, ifName: ifName)
         for ip in result.ips {
             do { try socket.addAddress(ip.address, index: link.index) } catch {
                 throw error.cni("adding address \(ip.address) from IPAM plugin \(ipamType) to \(ifName)", code: .addressingFailure)
@@ -61,16 +59,12 @@ public struct Addressing {
             spec.advmss = route.advmss.map { UInt32($0) }
             do { try socket.addRoute(spec) } catch where error.kind == .exists {
                 // Another interface of this container already routes there: the first one wins (as in the reference).
-                StandardIO.log("route \(route.destination) already exists in \(namespace.path); kept the existing one")
+                StandardIO.log("route \(route.destination) already exists in \(attachment.containerPath); kept the existing one")
             } catch {
                 throw error.cni("adding route \(route.destination)\(gateway.map { " via \($0)" } ?? "") on \(ifName)", code: .addressingFailure)
             }
         }
         try AddStage.routesAdded.reached()
-    }
-
-    private func sysctl(_ key: SysctlKey, _ value: String) throws(CNIError) {
-        do { try writeSysctl(key, value) } catch { throw error.cni("setting \(key.path ?? "sysctl")") }
     }
 
     /// The rule that the result ADD reports is true: every address it will report is read back from the kernel

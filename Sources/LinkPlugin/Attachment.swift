@@ -3,36 +3,29 @@ import Namespace
 import Netlink
 
 /// The namespaces and sockets of one invocation, and the master looked up where the config says it lives.
-/// Entered once to open a socket bound to the container's namespace; from then on the container side is
-/// driven from outside through that socket.
+/// The container's namespace is entered once to open a socket bound to it; from then on the container side is
+/// driven from outside through that socket (only sysctls are written from inside).
 public struct Attachment {
-    public let container: NetworkNamespace
-    public let containerSocket: RouteSocket
+    /// CNI_NETNS, for messages.
+    public let containerPath: String
+    /// An open descriptor of the container's namespace (IFLA_NET_NS_FD), alive as long as the attachment.
+    public let containerNamespaceFD: Int32
+    public let containerSocket: any RouteOperations
     /// The socket of the namespace that holds the master: the plugin's own, or the container's with linkInContainer.
-    public let masterSocket: RouteSocket
+    public let masterSocket: any RouteOperations
     /// That namespace in words, for messages.
     public let masterPlace: String
+    /// Writes per-interface sysctls inside the container's namespace.
+    public let containerSysctls: any SysctlWriting
 
-    /// Opens CNI_NETNS (verifying it is a network namespace, and not our own), and sockets in both.
-    public static func open(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
-        let path = request.environment.netns
-        let container: NetworkNamespace
-        let own: NetworkNamespace
-        do { container = try NetworkNamespace(path: path) } catch { throw error.cni("CNI_NETNS \"\(path)\"") }
-        do { own = try NetworkNamespace.current() } catch { throw error.cni("the plugin's own network namespace") }
-        if container.identity == own.identity {
-            throw CNIError(.invalidEnvironment, "CNI_NETNS \"\(path)\" is the plugin's own network namespace",
-                           details: "refusing to configure the runtime's namespace as a container's")
-        }
-        let containerSocket = try routeSocket(in: container)
-        if linkInContainer {
-            return Attachment(container: container, containerSocket: containerSocket, masterSocket: containerSocket,
-                              masterPlace: "the container's namespace")
-        }
-        let hostSocket: RouteSocket
-        do { hostSocket = try RouteSocket() } catch { throw error.cni("opening a netlink socket") }
-        return Attachment(container: container, containerSocket: containerSocket, masterSocket: hostSocket,
-                          masterPlace: "the plugin's namespace")
+    public init(containerPath: String, containerNamespaceFD: Int32, containerSocket: any RouteOperations,
+                masterSocket: any RouteOperations, masterPlace: String, containerSysctls: any SysctlWriting) {
+        self.containerPath = containerPath
+        self.containerNamespaceFD = containerNamespaceFD
+        self.containerSocket = containerSocket
+        self.masterSocket = masterSocket
+        self.masterPlace = masterPlace
+        self.containerSysctls = containerSysctls
     }
 
     /// The master, looked up in the namespace that holds it. `childKind` names the links the plugin makes, for
@@ -43,7 +36,7 @@ public struct Attachment {
 
     /// The master by name, or the interface of the lowest-metric default route; checked to be usable as the
     /// parent of a macvlan-family child: Ethernet, not loopback, not itself such a child (stacking only adds a hop).
-    public static func findMaster(_ name: String?, socket: RouteSocket, whereText: String, childKind: String) throws(CNIError) -> LinkInfo {
+    public static func findMaster(_ name: String?, socket: any RouteOperations, whereText: String, childKind: String) throws(CNIError) -> LinkInfo {
         let link: LinkInfo?
         var defaultIndex: Int32?
         do throws(NetlinkError) {
@@ -77,4 +70,22 @@ public struct Attachment {
         }
         return master
     }
+}
+
+/// One per-interface sysctl to write; `required: false` means a failure is ignored (e.g. an IPv6 knob on a
+/// kernel or interface without IPv6, when no IPv6 address is involved).
+public struct SysctlSetting: Equatable, Sendable {
+    public let key: SysctlKey
+    public let value: String
+    public let required: Bool
+    public init(_ key: SysctlKey, _ value: String, required: Bool = true) {
+        self.key = key
+        self.value = value
+        self.required = required
+    }
+}
+
+/// Writes sysctls inside the container's namespace (the one thing that cannot be done from outside).
+public protocol SysctlWriting {
+    func write(_ settings: [SysctlSetting], ifName: String) throws(CNIError)
 }

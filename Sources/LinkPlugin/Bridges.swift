@@ -29,19 +29,19 @@ public func inside<T>(_ namespace: NetworkNamespace, _ what: String, _ body: () 
 }
 
 /// A netlink socket bound to `namespace`: entered once, then driven from outside.
-public func routeSocket(in namespace: NetworkNamespace) throws(CNIError) -> RouteSocket {
-    try inside(namespace, "entering network namespace \(namespace.path)") { () throws(CNIError) -> RouteSocket in
+public func routeSocket(in namespace: NetworkNamespace) throws(CNIError) -> any RouteOperations {
+    try inside(namespace, "entering network namespace \(namespace.path)") { () throws(CNIError) -> any RouteOperations in
         do throws(NetlinkError) { return try RouteSocket() } catch { throw error.cni("opening a netlink socket in \(namespace.path)") }
     }
 }
 
 /// A link by name through `socket`, with a netlink failure described as `what`.
-public func lookup(_ socket: RouteSocket, _ name: String, _ what: String) throws(CNIError) -> LinkInfo? {
+public func lookup(_ socket: any RouteOperations, _ name: String, _ what: String) throws(CNIError) -> LinkInfo? {
     do { return try socket.link(named: name) } catch { throw error.cni(what) }
 }
 
 /// Deletes a link; one that is already gone counts as deleted (rollback and DEL may race with the kernel or
 /// with each other).
-public func deleteLink(_ socket: RouteSocket, index: Int32, _ what: String) throws(CNIError) {
+public func deleteLink(_ socket: any RouteOperations, index: Int32, _ what: String) throws(CNIError) {
     do { try socket.deleteLink(index: index) } catch where error.kind == .notFound {} catch { throw error.cni(what) }
 }

@@ -43,8 +43,7 @@ public struct LinkAdd {
                 }
                 let assigned = try ipam.add(request)
                 try AddStage.ipamAdded.reached()
-                try Addressing(socket: attachment.containerSocket, namespace: attachment.container, link: link, ifName: env.ifName)
-                    .apply(assigned, ipamType: ipam.type)
+                try Addressing(attachment: attachment, link: link, ifName: env.ifName).apply(assigned, ipamType: ipam.type)
                 result.ips = assigned.ips.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway, interface: 0) }
                 result.routes = assigned.routes
                 result.dns = request.config.dns.merged(with: assigned.dns)

@@ -5,18 +5,18 @@ import Netlink
 /// CHECK of a link plugin: what ADD built is still there as prevResult describes it; each difference is
 /// named. The plugin checks what is its own (kind, mode, master) in `specifics`; the interface's presence,
 /// MAC, MTU, addresses and routes are checked here, and CHECK is forwarded to the IPAM first.
-public func linkCheck(_ request: Request, ipam: (any IPAM)?, linkInContainer: Bool, requestedMTU: Int64?,
+public func linkCheck(_ request: Request, system: any LinkSystem, linkInContainer: Bool, requestedMTU: Int64?,
                       specifics: (LinkInfo, Attachment) throws(CNIError) -> Void) throws(CNIError) {
     let env = request.environment
     guard let previous = try request.config.decodedPrevResult() else {
         throw CNIError(.invalidConfig, "CHECK needs \"prevResult\"", details: "the runtime passes the result of the ADD it is checking")
     }
-    try ipam?.check(request)
+    try system.ipam(request)?.check(request)
     guard let ourIndex = previous.interfaces.firstIndex(where: { $0.name == env.ifName && $0.sandbox == env.netns }) else {
         throw CNIError(.invalidConfig, "prevResult has no interface \"\(env.ifName)\" with sandbox \(env.netns)")
     }
     let expected = previous.interfaces[ourIndex]
-    let attachment = try Attachment.open(request, linkInContainer: linkInContainer)
+    let attachment = try system.attach(request, linkInContainer: linkInContainer)
     let socket = attachment.containerSocket
     guard let link = try lookup(socket, env.ifName, "looking up \(env.ifName)") else {
         throw drift("interface \"\(env.ifName)\" does not exist in \(env.netns)")

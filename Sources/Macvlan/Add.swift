@@ -8,8 +8,8 @@ extension MacvlanPlugin {
     public func add(_ request: Request) throws(CNIError) -> CNIResult {
         let config = try MacvlanConfig(request)
         let previous = try request.config.decodedPrevResult()
-        let ipam = try configuredIPAM(request)
-        let attachment = try Attachment.open(request, linkInContainer: config.linkInContainer)
+        let ipam = try system.ipam(request)
+        let attachment = try system.attach(request, linkInContainer: config.linkInContainer)
         let master = try attachment.findMaster(config.master, childKind: "macvlan")
         let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
         let add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
@@ -19,7 +19,7 @@ extension MacvlanPlugin {
             spec.mac = config.mac
             spec.mtu = mtu
             spec.broadcastQueueLength = config.broadcastQueueLength
-            spec.namespaceFD = config.linkInContainer ? nil : attachment.container.fd
+            spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
             try attachment.masterSocket.createMacvlan(spec)
         }
     }

@@ -7,7 +7,7 @@ extension MacvlanPlugin {
     public func check(_ request: Request) throws(CNIError) {
         let env = request.environment
         let config = try MacvlanConfig(request)
-        try linkCheck(request, ipam: try configuredIPAM(request), linkInContainer: config.linkInContainer,
+        try linkCheck(request, system: system, linkInContainer: config.linkInContainer,
                       requestedMTU: config.requestedMTU) { (link: LinkInfo, attachment: Attachment) throws(CNIError) in
             guard link.kind == "macvlan" else { throw drift("\(env.ifName) is a \(link.kind ?? "non-macvlan") interface, expected macvlan") }
             if link.macvlanMode != config.mode.kernelValue {

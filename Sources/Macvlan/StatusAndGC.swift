@@ -10,8 +10,7 @@ extension MacvlanPlugin {
     public func status(_ request: Request) throws(CNIError) {
         let config = try MacvlanConfig(request)
         if !config.linkInContainer {
-            let socket: RouteSocket
-            do { socket = try RouteSocket() } catch { throw error.cni("opening a netlink socket") }
+            let socket = try system.ownRoutes()
             let master: LinkInfo
             do { master = try Attachment.findMaster(config.master, socket: socket, whereText: "the plugin's namespace", childKind: "macvlan") } catch {
                 throw CNIError(.notAvailable, error.message, details: error.details)
@@ -20,10 +19,10 @@ extension MacvlanPlugin {
                 StandardIO.log("STATUS: master \"\(master.name)\" is down; ADD works, but containers get no traffic until it is up (ip link set \(master.name) up)")
             }
         }
-        try forwardStatus(request, ipam: try configuredIPAM(request))
+        try forwardStatus(request, ipam: try system.ipam(request))
     }
 
     public func garbageCollect(_ request: Request) throws(CNIError) {
-        try forwardGarbageCollection(request, ipam: try configuredIPAM(request))
+        try forwardGarbageCollection(request, ipam: try system.ipam(request))
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import CNI
 import JSON
 import NetTypes
@@ -7,11 +8,6 @@ func env(_ pairs: [String: String]) -> [(String, String)] { pairs.map { ($0.key,
 
 let fullEnv = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "abc", "CNI_NETNS": "/var/run/netns/x", "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin"]
 
-func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
-    do { try body(); Issue.record("no error, expected code \(code.rawValue)", sourceLocation: sourceLocation) } catch {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-    }
-}
 
 @Suite struct VersionTests {
     @Test func ordersAndParses() {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Macvlan
 import CNI
 import JSON
@@ -20,11 +21,6 @@ func config(_ overrides: JSONObject = JSONObject(), args: String = "", version: 
     try MacvlanConfig(try request(overrides, args: args, version: version))
 }
 
-func expectCode(_ code: CNIError.Code, _ body: () throws(CNIError) -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
-    do { try body(); Issue.record("no error, expected code \(code.rawValue)", sourceLocation: sourceLocation) } catch {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-    }
-}
 
 @Suite struct MacvlanConfigTests {
     @Test func defaults() throws {

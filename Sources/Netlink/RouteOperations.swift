@@ -1,0 +1,21 @@
+import NetTypes
+
+/// The rtnetlink operations the link plugins use, bound to one network namespace. `RouteSocket` is the
+/// kernel's implementation; tests drive the plugins' verbs through a fake (no root, no namespaces).
+public protocol RouteOperations: AnyObject {
+    func link(named name: String) throws(NetlinkError) -> LinkInfo?
+    func link(index: Int32) throws(NetlinkError) -> LinkInfo?
+    /// Creates a macvlan or macvtap (from this socket's namespace; into `request.namespaceFD` if set).
+    func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError)
+    func deleteLink(index: Int32) throws(NetlinkError)
+    func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError)
+    func setLinkUp(index: Int32) throws(NetlinkError)
+    func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError)
+    func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo]
+    func addRoute(_ route: RouteSpec) throws(NetlinkError)
+    func routes(family: IPFamily?) throws(NetlinkError) -> [RouteInfo]
+    /// The interface of the lowest-metric default route (IPv4 first, then IPv6), if any.
+    func defaultRouteInterface() throws(NetlinkError) -> Int32?
+}
+
+extension RouteSocket: RouteOperations {}

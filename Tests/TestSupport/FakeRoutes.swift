@@ -1,0 +1,127 @@
+import Glibc
+import NetTypes
+import Netlink
+
+/// One network namespace's links, addresses and routes in memory, behind the same protocol as a netlink
+/// socket. Operations can be made to fail (`failures`, by operation name); every operation is recorded.
+public final class FakeRoutes: RouteOperations {
+    public var links: [LinkInfo] = []
+    public var addressList: [AddressInfo] = []
+    public var routeList: [RouteInfo] = []
+    public var defaultRoute: Int32?
+    /// Where a link created with a namespace descriptor lands (the container, seen from the host).
+    public weak var peer: FakeRoutes?
+    /// Errors by operation: "createMacvlan", "deleteLink", "renameLink", "setLinkUp", "addAddress",
+    /// "addresses", "addRoute", "routes", "link".
+    public var failures: [String: NetlinkError] = [:]
+    /// Errors for the first N calls of an operation only (then it works).
+    public var failOnce: [String: NetlinkError] = [:]
+    /// Addresses the "kernel" accepts but does not list (to prove ADD reads them back).
+    public var swallowedAddresses: Set<IPPrefix> = []
+    /// Addresses reported tentative for this many dumps (IPv6 DAD).
+    public var tentativeDumps = 0
+    public private(set) var calls: [String] = []
+    private var nextIndex: Int32 = 100
+
+    public init() {}
+
+    /// A host namespace with an Ethernet master `eth0` (index 2, MTU 1500) and a default route through it.
+    public static func host(masterUp: Bool = true) -> FakeRoutes {
+        let host = FakeRoutes()
+        host.links = [LinkInfo(index: 1, name: "lo", mtu: 65536, flags: 0x9, hardwareType: HardwareType.loopback),
+                      LinkInfo(index: 2, name: "eth0", kind: "veth", mac: MACAddress("02:00:00:00:00:02"), mtu: 1500,
+                               flags: masterUp ? 0x1003 : 0x1002, hardwareType: HardwareType.ether)]
+        host.defaultRoute = 2
+        return host
+    }
+
+    private func op(_ name: String) throws(NetlinkError) {
+        calls.append(name)
+        if let failure = failOnce.removeValue(forKey: name) { throw failure }
+        if let failure = failures[name] { throw failure }
+    }
+
+    public static func error(_ errno: Int32, _ operation: String = "fake") -> NetlinkError {
+        NetlinkError(errno: errno, operation: operation)
+    }
+
+    public func link(named name: String) throws(NetlinkError) -> LinkInfo? {
+        try op("link")
+        return links.first { $0.name == name }
+    }
+
+    public func link(index: Int32) throws(NetlinkError) -> LinkInfo? {
+        try op("link")
+        return links.first { $0.index == index }
+    }
+
+    public func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError) {
+        try op("createMacvlan")
+        let target = request.namespaceFD == nil ? self : (peer ?? self)
+        guard !target.links.contains(where: { $0.name == request.name }) else { throw Self.error(EEXIST, "create") }
+        guard let parent = links.first(where: { $0.index == request.parentIndex }) else { throw Self.error(ENODEV, "create") }
+        nextIndex += 1
+        target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: request.kind, macvlanMode: request.mode,
+                                     mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
+                                     mtu: request.mtu ?? parent.mtu, flags: 0x1002, hardwareType: HardwareType.ether,
+                                     parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
+    }
+
+    public func deleteLink(index: Int32) throws(NetlinkError) {
+        try op("deleteLink")
+        guard links.contains(where: { $0.index == index }) else { throw Self.error(ENODEV, "delete") }
+        links.removeAll { $0.index == index }
+        addressList.removeAll { $0.index == index }
+        routeList.removeAll { $0.outputIndex == index }
+    }
+
+    public func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError) {
+        try op("renameLink")
+        guard !links.contains(where: { $0.name == name }) else { throw Self.error(EEXIST, "rename") }
+        guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "rename") }
+        links[i].name = name
+        if up { links[i].isUp = true }
+    }
+
+    public func setLinkUp(index: Int32) throws(NetlinkError) {
+        try op("setLinkUp")
+        guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "up") }
+        links[i].isUp = true
+    }
+
+    public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
+        try op("addAddress")
+        guard !addressList.contains(where: { $0.index == index && $0.prefix == prefix }) else { throw Self.error(EEXIST, "address") }
+        if swallowedAddresses.contains(prefix) { return }
+        addressList.append(AddressInfo(index: index, prefix: prefix))
+    }
+
+    public func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo] {
+        try op("addresses")
+        let tentative = tentativeDumps > 0
+        if tentative { tentativeDumps -= 1 }
+        return addressList.filter { index == nil || $0.index == index }.map { address in
+            tentative && address.prefix.family == .v6 ? AddressInfo(index: address.index, prefix: address.prefix, flags: AddressFlags.tentative) : address
+        }
+    }
+
+    public func addRoute(_ route: RouteSpec) throws(NetlinkError) {
+        try op("addRoute")
+        let info = RouteInfo(destination: route.destination.network, gateway: route.gateway, outputIndex: route.outputIndex,
+                             priority: route.priority ?? 0, table: route.effectiveTable, scope: route.effectiveScope)
+        guard !routeList.contains(where: { $0.destination == info.destination && $0.table == info.table && $0.priority == info.priority }) else {
+            throw Self.error(EEXIST, "route")
+        }
+        routeList.append(info)
+    }
+
+    public func routes(family: IPFamily?) throws(NetlinkError) -> [RouteInfo] {
+        try op("routes")
+        return routeList.filter { family == nil || $0.destination.family == family }
+    }
+
+    public func defaultRouteInterface() throws(NetlinkError) -> Int32? {
+        try op("defaultRoute")
+        return defaultRoute
+    }
+}
