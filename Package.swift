@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "NetTypes"),
         .target(name: "JSON", dependencies: ["CJansson"]),
         .target(name: "Netlink", dependencies: ["CMnl", "NetTypes", "SystemCall"]),
-        .target(name: "Namespace", dependencies: ["CNamespaces", "SystemCall"]),
+        .target(name: "Namespace", dependencies: ["CNamespaces", "NetTypes", "SystemCall"]),
         .target(name: "CNI", dependencies: ["JSON", "NetTypes", "CProcess", "SystemCall"]),
         .target(name: "LinkPlugin", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes"]),
         .target(name: "Macvlan", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes"]),
@@ -30,7 +30,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "JSON", "NetTypes", "TestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
-        .testTarget(name: "NamespaceTests", dependencies: ["Namespace"]),
+        .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "NetTypes"]),
         // Fakes behind the LinkSystem/RouteOperations/IPAM protocols, a config builder, expectCode: the verbs run
         // in-process without root. Under Tests/: it is never part of what ships.
         .target(name: "TestSupport", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "JSON"], path: "Tests/TestSupport"),

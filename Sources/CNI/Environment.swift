@@ -80,15 +80,8 @@ public struct Environment: Sendable {
     /// Spec (and kernel): non-empty, at most 15 bytes, not "." or "..", no '/', ':' or whitespace. Stricter than
     /// the kernel, only printable ASCII: a name that renders like another ("eth0" with a Cyrillic "е") or that
     /// tools print differently is an accident or an attack, never what a runtime means.
-    public static func interfaceNameProblem(_ name: String) -> String? {
-        if name.isEmpty { return "it is empty" }
-        if name.utf8.count > 15 { return "it is \(name.utf8.count) bytes long; the limit is 15" }
-        if name.bytesEqual(".") || name.bytesEqual("..") { return "\".\" and \"..\" are not interface names" }
-        if name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") }) { return "it contains '/' or ':'" }
-        if name.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) { return "it contains whitespace or control characters" }
-        if name.utf8.contains(where: { $0 >= 0x80 }) { return "it contains non-ASCII characters" }
-        return nil
-    }
+    /// The one interface-name rule (InterfaceName), in words.
+    public static func interfaceNameProblem(_ name: String) -> String? { InterfaceName.problem(name) }
 
     public static func validateInterfaceName(_ name: String, variable: String) throws(CNIError) {
         if name.isEmpty { throw CNIError(.invalidEnvironment, "\(variable) is not set") }

@@ -1,4 +1,5 @@
 import Glibc
+import NetTypes
 import SystemCall
 
 /// A per-interface sysctl under /proc/sys/net, built from checked parts so no input can steer the path
@@ -20,13 +21,8 @@ public enum SysctlKey: Sendable, Equatable {
         return "/proc/sys/net/\(family)/conf/\(interface)/\(name)"
     }
 
-    /// The kernel's rule for interface names (dev_valid_name), plus "all"/"default" which are directories too.
-    static func validInterface(_ s: String) -> Bool {
-        let bytes = Array(s.utf8)
-        return !bytes.isEmpty && bytes.count <= 15 && s != "." && s != ".."
-            && !bytes.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 || $0 == UInt8(ascii: ":")
-                || $0 == UInt8(ascii: " ") || ($0 >= 9 && $0 <= 13) })
-    }
+    /// The one interface-name rule (InterfaceName); "all" and "default", directories there too, pass it.
+    static func validInterface(_ s: String) -> Bool { InterfaceName(s) != nil }
 
     /// Sysctl leaf names are lower-case words joined by '_' (a few use '-').
     static func validName(_ s: String) -> Bool {

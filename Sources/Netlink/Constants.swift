@@ -131,7 +131,6 @@ enum K {
     static let afInet = UInt8(AF_INET)
     static let afInet6 = UInt8(AF_INET6)
 
-    static let maxInterfaceNameBytes = 15  // IFNAMSIZ - 1
 }
 
 extension IPFamily {

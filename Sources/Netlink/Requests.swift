@@ -174,16 +174,13 @@ public enum RouteRequest {
         return b
     }
 
-    /// Interface names are at most IFNAMSIZ-1 bytes and cannot hold NUL; the kernel checks the rest.
-    static func isValidName(_ name: String) -> Bool {
-        let count = name.utf8.count
-        return count > 0 && count <= K.maxInterfaceNameBytes && !name.utf8.contains(0)
-    }
+    /// The one interface-name rule (InterfaceName): nothing else reaches the kernel.
+    static func isValidName(_ name: String) -> Bool { InterfaceName(name) != nil }
 
     static func validateName(_ name: String, operation: String) throws(NetlinkError) {
         guard isValidName(name) else {
             throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation,
-                               kernelMessage: "interface name must be 1 to 15 bytes")
+                               kernelMessage: "invalid interface name: \(InterfaceName.problem(name) ?? "")")
         }
     }
 

@@ -30,3 +30,11 @@ import Testing
         }
     }
 }
+
+@Suite struct SysctlKeyNameRuleTests {
+    /// Sysctl keys follow the same interface-name rule as the environment and netlink (InterfaceName).
+    @Test(arguments: ["ethé", "bell\u{7}", "del\u{7F}"])
+    func sameRuleAsEverywhere(_ name: String) {
+        #expect(SysctlKey.ipv4(interface: name, name: "arp_notify").path == nil)
+    }
+}

@@ -81,3 +81,22 @@ import Testing
         #expect(IPPrefix.lengthProblem("nonsense/99") == nil)
     }
 }
+
+/// The one interface-name rule: the kernel's, plus no control or non-ASCII bytes (decided in InterfaceName).
+@Suite struct InterfaceNameTests {
+    @Test(arguments: ["eth0", "a", "net1.100", "fifteen-bytes-x", "veth_A-1", "all", "default"])
+    func accepted(_ name: String) { #expect(InterfaceName(name)?.text == name) }
+
+    @Test(arguments: ["", ".", "..", "a/b", "a:b", "a b", "tab\t", "nl\n", "nul\u{0}x", "del\u{7F}", "bell\u{7}",
+                      "sixteen-bytes-xx", "ethé", "\u{301}x"])
+    func refused(_ name: String) {
+        #expect(InterfaceName(name) == nil)
+        #expect(InterfaceName.problem(name) != nil)
+    }
+
+    @Test func problemsAreNamed() {
+        #expect(InterfaceName.problem("sixteen-bytes-xx") == "it is 16 bytes long; the limit is 15")
+        #expect(InterfaceName.problem("ethé")?.contains("non-ASCII") == true)
+        #expect(InterfaceName.problem("a:b")?.contains("':'") == true)
+    }
+}
