@@ -64,8 +64,8 @@ public struct Attachment {
             throw CNIError(.invalidConfig, "master \"\(master.name)\" cannot carry \(childKind) children",
                            details: "it is not an Ethernet interface (hardware type \(master.hardwareType))")
         }
-        if master.kind == "macvlan" || master.kind == "macvtap" {
-            throw CNIError(.invalidConfig, "master \"\(master.name)\" is itself a \(master.kind!) child",
+        if let device = master.kind?.macvlanDevice {
+            throw CNIError(.invalidConfig, "master \"\(master.name)\" is itself a \(device.rawValue) child",
                            details: "use its parent as master: stacked \(childKind)s only add a hop")
         }
         return master

@@ -26,7 +26,7 @@ public func bestEffortDelete(_ request: Request, system: any LinkSystem, tempora
 private func deleteIfOurs(_ name: String, in socket: any RouteOperations, env: Environment, isOurs: (LinkInfo) -> Bool) throws(CNIError) {
     guard let link = try lookup(socket, name, "looking up \(name) in \(env.netns)") else { return }
     guard isOurs(link) else {
-        StandardIO.log("DEL: \(name) in \(env.netns) is a \(link.kind ?? "kind-less") interface, not ours; left alone")
+        StandardIO.log("DEL: \(name) in \(env.netns) is a \(link.kind?.description ?? "kind-less") interface, not ours; left alone")
         return
     }
     try deleteLink(socket, index: link.index, "deleting \(name) in \(env.netns)")

@@ -13,9 +13,9 @@ extension MacvlanPlugin {
         let master = try attachment.findMaster(config.master, childKind: "macvlan")
         let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
         let add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
-                          describe: "a \(config.mode.rawValue) macvlan on \(master.name)")
+                          describe: "a \(config.mode.configName) macvlan on \(master.name)")
         return try add.run(previous: previous) { (name: String) throws(NetlinkError) in
-            var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode.kernelValue)
+            var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode)
             spec.mac = config.mac
             spec.mtu = mtu
             spec.broadcastQueueLength = config.broadcastQueueLength

@@ -9,10 +9,11 @@ extension MacvlanPlugin {
         let config = try MacvlanConfig(request)
         try linkCheck(request, system: system, linkInContainer: config.linkInContainer,
                       requestedMTU: config.requestedMTU) { (link: LinkInfo, attachment: Attachment) throws(CNIError) in
-            guard link.kind == "macvlan" else { throw drift("\(env.ifName) is a \(link.kind ?? "non-macvlan") interface, expected macvlan") }
-            if link.macvlanMode != config.mode.kernelValue {
-                let actual = link.macvlanMode.flatMap(MacvlanMode.init(kernelValue:))?.rawValue ?? "unknown"
-                throw drift("\(env.ifName) is in \(actual) mode, the config says \(config.mode.rawValue)")
+            guard link.kind?.macvlanDevice == .macvlan else {
+                throw drift("\(env.ifName) is a \(link.kind?.description ?? "kind-less") interface, expected macvlan")
+            }
+            if link.kind?.macvlanMode != config.mode {
+                throw drift("\(env.ifName) is in \(link.kind?.macvlanMode?.configName ?? "unknown") mode, the config says \(config.mode.configName)")
             }
             let master = try attachment.findMaster(config.master, childKind: "macvlan")
             // The kernel reports a link-netns id exactly when the parent lives in another namespace.

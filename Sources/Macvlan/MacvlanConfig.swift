@@ -1,4 +1,5 @@
 import CNI
+import Netlink
 import NetTypes
 
 /// The macvlan-specific part of the config, validated before anything is changed.
@@ -27,11 +28,11 @@ public struct MacvlanConfig: Sendable {
         let modeText = try reader.string("mode") ?? ""
         if modeText.isEmpty {
             mode = .bridge
-        } else if let mode = MacvlanMode(rawValue: modeText) {
+        } else if let mode = MacvlanMode(configName: modeText) {
             self.mode = mode
         } else {
             throw CNIError(.invalidConfig, "\"mode\" \"\(modeText)\" is not a macvlan mode",
-                           details: "use one of \(MacvlanMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                           details: "use one of \(MacvlanMode.allCases.map(\.configName).joined(separator: ", "))")
         }
 
         let mtu = try reader.integer("mtu", in: Int64.min...Int64.max) ?? 0

@@ -1,22 +1,20 @@
 import Netlink
 
-/// The macvlan modes, decoded once from the config and always sent to the kernel (which would otherwise
-/// create a VEPA child).
-public enum MacvlanMode: String, CaseIterable, Sendable {
-    case bridge, `private`, vepa, passthru, source
-
-    public var kernelValue: UInt32 {
+/// The macvlan modes by the names the config uses ("bridge", "private", ...), decoded once; the type and its
+/// kernel values are Netlink's `MacvlanMode`.
+extension MacvlanMode {
+    public var configName: String {
         switch self {
-        case .bridge: MacvlanKernelMode.bridge
-        case .private: MacvlanKernelMode.private_
-        case .vepa: MacvlanKernelMode.vepa
-        case .passthru: MacvlanKernelMode.passthru
-        case .source: MacvlanKernelMode.source
+        case .bridge: "bridge"
+        case .private: "private"
+        case .vepa: "vepa"
+        case .passthru: "passthru"
+        case .source: "source"
         }
     }
 
-    public init?(kernelValue: UInt32) {
-        guard let mode = MacvlanMode.allCases.first(where: { $0.kernelValue == kernelValue }) else { return nil }
+    public init?(configName: String) {
+        guard let mode = Self.allCases.first(where: { $0.configName.bytesEqual(configName) }) else { return nil }
         self = mode
     }
 }

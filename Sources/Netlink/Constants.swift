@@ -5,15 +5,6 @@ import NetTypes
 // The C headers import their constants with assorted types (anonymous enums as Int, macros as Int32, named
 // enums as structs with .rawValue). Everything is converted here, once, to the width netlink carries.
 
-/// Kernel values of IFLA_MACVLAN_MODE.
-public enum MacvlanKernelMode {
-    public static let private_ = UInt32(MACVLAN_MODE_PRIVATE.rawValue)
-    public static let vepa = UInt32(MACVLAN_MODE_VEPA.rawValue)
-    public static let bridge = UInt32(MACVLAN_MODE_BRIDGE.rawValue)
-    public static let passthru = UInt32(MACVLAN_MODE_PASSTHRU.rawValue)
-    public static let source = UInt32(MACVLAN_MODE_SOURCE.rawValue)
-}
-
 /// rtm_scope values.
 public enum RouteScope {
     public static let universe = UInt8(RT_SCOPE_UNIVERSE.rawValue)

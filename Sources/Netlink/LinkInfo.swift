@@ -4,38 +4,36 @@ import NetTypes
 public struct LinkInfo: Sendable, Equatable {
     public var index: Int32
     public var name: String
-    public var kind: String?                         // IFLA_INFO_KIND: "macvlan", "macvtap", "veth", ...
-    public var macvlanMode: UInt32?                  // IFLA_MACVLAN_MODE when kind is macvlan/macvtap
+    public var kind: LinkKind?                       // IFLA_INFO_KIND (+ IFLA_MACVLAN_MODE for the macvlan family)
     public var macvlanBroadcastQueueLength: UInt32?  // IFLA_MACVLAN_BC_QUEUE_LEN if present
     public var mac: MACAddress?                      // IFLA_ADDRESS when it is 6 bytes
     public var mtu: UInt32
     public var flags: UInt32                         // ifi_flags
-    public var isUp: Bool                            // IFF_UP (administrative)
-    public var isLoopback: Bool                      // IFF_LOOPBACK
     public var hardwareType: UInt16                  // ifi_type (ARPHRD_ETHER = 1)
     public var parentIndex: Int32?                   // IFLA_LINK
     public var linkNetnsID: Int32?                   // IFLA_LINK_NETNSID: the parent lives in another namespace
     public var txQueueLength: UInt32                 // IFLA_TXQLEN
     public var operState: UInt8                      // IFLA_OPERSTATE (IF_OPER_UP = 6)
 
-    public init(index: Int32, name: String, kind: String? = nil, macvlanMode: UInt32? = nil,
+    public init(index: Int32, name: String, kind: LinkKind? = nil,
                 macvlanBroadcastQueueLength: UInt32? = nil, mac: MACAddress? = nil, mtu: UInt32 = 0,
                 flags: UInt32 = 0, hardwareType: UInt16 = 0, parentIndex: Int32? = nil, linkNetnsID: Int32? = nil,
                 txQueueLength: UInt32 = 0, operState: UInt8 = 0) {
         self.index = index
         self.name = name
         self.kind = kind
-        self.macvlanMode = macvlanMode
         self.macvlanBroadcastQueueLength = macvlanBroadcastQueueLength
         self.mac = mac
         self.mtu = mtu
         self.flags = flags
-        self.isUp = flags & InterfaceFlags.up != 0
-        self.isLoopback = flags & InterfaceFlags.loopback != 0
         self.hardwareType = hardwareType
         self.parentIndex = parentIndex
         self.linkNetnsID = linkNetnsID
         self.txQueueLength = txQueueLength
         self.operState = operState
     }
+
+    /// Derived from `flags`, never stored: they cannot go stale when the flags change.
+    public var isUp: Bool { flags & InterfaceFlags.up != 0 }      // IFF_UP (administrative)
+    public var isLoopback: Bool { flags & InterfaceFlags.loopback != 0 }
 }

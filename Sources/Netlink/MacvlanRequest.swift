@@ -2,16 +2,16 @@ import NetTypes
 
 /// Everything one RTM_NEWLINK needs to create a macvlan (or macvtap) child.
 public struct MacvlanRequest: Sendable, Equatable {
-    public var kind: String = "macvlan"          // or "macvtap"
+    public var device: MacvlanDevice = .macvlan  // IFLA_INFO_KIND
     public var name: String
     public var parentIndex: Int32                // IFLA_LINK, an index in the socket's namespace
-    public var mode: UInt32                      // IFLA_MACVLAN_MODE: always sent, the kernel defaults to VEPA
+    public var mode: MacvlanMode                 // IFLA_MACVLAN_MODE: always sent, the kernel defaults to VEPA
     public var mac: MACAddress?                  // IFLA_ADDRESS
     public var mtu: UInt32?                      // IFLA_MTU
     public var broadcastQueueLength: UInt32?     // IFLA_MACVLAN_BC_QUEUE_LEN (kernel >= 5.11)
     public var namespaceFD: Int32?               // IFLA_NET_NS_FD: create straight into that namespace
 
-    public init(name: String, parentIndex: Int32, mode: UInt32) {
+    public init(name: String, parentIndex: Int32, mode: MacvlanMode) {
         self.name = name
         self.parentIndex = parentIndex
         self.mode = mode

@@ -39,11 +39,14 @@ public func parseLinkMessage(_ bytes: [UInt8]) -> LinkInfo? {
         link.operState = attrs[K.iflaOperstate]?.u8 ?? 0
         if let info = attrs[K.iflaLinkinfo] {
             let infoAttrs = Attributes.table(in: info)
-            link.kind = infoAttrs[K.iflaInfoKind]?.string
-            if link.kind == "macvlan" || link.kind == "macvtap", let data = infoAttrs[K.iflaInfoData] {
-                let dataAttrs = Attributes.table(in: data)
-                link.macvlanMode = dataAttrs[K.iflaMacvlanMode]?.u32
-                link.macvlanBroadcastQueueLength = dataAttrs[K.iflaMacvlanBcQueueLen]?.u32
+            if let name = infoAttrs[K.iflaInfoKind]?.string {
+                var mode: UInt32?
+                if MacvlanDevice(rawValue: name) != nil, let data = infoAttrs[K.iflaInfoData] {
+                    let dataAttrs = Attributes.table(in: data)
+                    mode = dataAttrs[K.iflaMacvlanMode]?.u32
+                    link.macvlanBroadcastQueueLength = dataAttrs[K.iflaMacvlanBcQueueLen]?.u32
+                }
+                link.kind = LinkKind(name: name, macvlanMode: mode)
             }
         }
         return link

@@ -36,12 +36,8 @@ public enum RouteRequest {
     /// One RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL that creates the child complete: name, parent, mode, and the
     /// optional MAC, MTU, broadcast queue length and target namespace.
     public static func newMacvlan(_ r: MacvlanRequest, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
-        let operation = "create \(r.kind) link \(r.name) on parent index \(r.parentIndex)"
+        let operation = "create \(r.device.rawValue) link \(r.name) on parent index \(r.parentIndex)"
         try validateName(r.name, operation: operation)
-        guard r.kind == "macvlan" || r.kind == "macvtap" else {
-            throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation,
-                               kernelMessage: "kind must be macvlan or macvtap")
-        }
         let b = linkMessage(K.newLink, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence,
                             index: 0)
         b.putString(K.iflaIfname, r.name)
@@ -50,9 +46,9 @@ public enum RouteRequest {
         if let mtu = r.mtu { b.putU32(K.iflaMTU, mtu) }
         if let fd = r.namespaceFD { b.putU32(K.iflaNetNsFD, UInt32(bitPattern: fd)) }
         b.nest(K.iflaLinkinfo) {
-            b.putString(K.iflaInfoKind, r.kind)
+            b.putString(K.iflaInfoKind, r.device.rawValue)
             b.nest(K.iflaInfoData) {
-                b.putU32(K.iflaMacvlanMode, r.mode)
+                b.putU32(K.iflaMacvlanMode, r.mode.rawValue)
                 if let q = r.broadcastQueueLength { b.putU32(K.iflaMacvlanBcQueueLen, q) }
             }
         }

@@ -76,7 +76,7 @@ public final class RouteSocket {
     /// Creates the macvlan/macvtap child with one RTM_NEWLINK (NLM_F_CREATE|NLM_F_EXCL).
     public func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError) {
         let seq = nextSequence()
-        let operation = "create \(request.kind) link \(request.name) on parent index \(request.parentIndex)"
+        let operation = "create \(request.device.rawValue) link \(request.name) on parent index \(request.parentIndex)"
             + (request.namespaceFD != nil ? " in the target namespace" : "")
         try execute(RouteRequest.newMacvlan(request, sequence: seq), sequence: seq, operation: operation)
     }

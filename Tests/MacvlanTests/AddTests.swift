@@ -24,16 +24,15 @@ import Testing
     @Test func createsTheLinkInTheContainerUnderItsFinalName() throws {
         _ = try add()
         let link = try #require(eth0)
-        #expect(link.kind == "macvlan")
+        #expect(link.kind == .macvlanFamily(.macvlan, mode: .bridge))
         #expect(link.parentIndex == 2)
-        #expect(link.macvlanMode == MacvlanMode.bridge.kernelValue)
         #expect(!system.container.links.contains { $0.name.hasPrefix("mvtmp") })
         #expect(system.host.links.count == 2)  // nothing new on the host
     }
 
     @Test func alwaysSendsTheMode() throws {
         _ = try add(ConfigBuilder().with(["mode": "vepa"]))
-        #expect(eth0?.macvlanMode == MacvlanMode.vepa.kernelValue)
+        #expect(eth0?.kind?.macvlanMode == .vepa)
     }
 
     @Test func appliesMTUAndMAC() throws {
@@ -126,7 +125,7 @@ import Testing
     }
 
     @Test func linkInContainerCreatesBesideTheMasterInTheContainer() throws {
-        system.container.links.append(LinkInfo(index: 7, name: "eth1", kind: "veth", mtu: 1500, hardwareType: HardwareType.ether))
+        system.container.links.append(LinkInfo(index: 7, name: "eth1", kind: .other("veth"), mtu: 1500, hardwareType: HardwareType.ether))
         _ = try add(ConfigBuilder().with(["master": "eth1", "linkInContainer": true]))
         #expect(eth0?.parentIndex == 7)
         #expect(eth0?.linkNetnsID == nil)
@@ -144,7 +143,7 @@ import Testing
 
     @Test func staleTemporaryLinkOfAKilledADDIsReplaced() throws {
         let stale = MacvlanPlugin.temporaryName.make(containerID: "c1", ifName: "eth0")
-        system.container.links.append(LinkInfo(index: 50, name: stale, kind: "macvlan", mtu: 1500, hardwareType: HardwareType.ether))
+        system.container.links.append(LinkInfo(index: 50, name: stale, kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500, hardwareType: HardwareType.ether))
         _ = try add()
         #expect(eth0 != nil)
         #expect(!system.container.links.contains { $0.index == 50 })

@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func foreignInterfaceIsLeftAlone() {
-        system.container.links.append(LinkInfo(index: 9, name: "eth0", kind: "veth", mtu: 1500))
+        system.container.links.append(LinkInfo(index: 9, name: "eth0", kind: .other("veth"), mtu: 1500))
         let run = Invocation(plugin, .del, ConfigBuilder())
         #expect(run.status == 0)
         #expect(system.container.links.map(\.index) == [9])
@@ -84,7 +84,7 @@ import Testing
 
     @Test func temporaryLinkOfAKilledADDIsRemoved() {
         let temporary = MacvlanPlugin.temporaryName.make(containerID: "c1", ifName: "eth0")
-        system.container.links.append(LinkInfo(index: 51, name: temporary, kind: "macvlan", mtu: 1500))
+        system.container.links.append(LinkInfo(index: 51, name: temporary, kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500))
         #expect(Invocation(plugin, .del, ConfigBuilder()).status == 0)
         #expect(system.container.links.isEmpty)
     }
@@ -147,13 +147,13 @@ import Testing
 
     @Test func otherKind() throws {
         let builder = try added()
-        system.container.links[0].kind = "veth"
+        system.container.links[0].kind = .other("veth")
         #expect(check(builder).message.contains("expected macvlan"))
     }
 
     @Test func otherMode() throws {
         let builder = try added()
-        system.container.links[0].macvlanMode = MacvlanMode.private.kernelValue
+        system.container.links[0].kind = .macvlanFamily(.macvlan, mode: .private)
         #expect(check(builder).message.contains("private mode"))
     }
 

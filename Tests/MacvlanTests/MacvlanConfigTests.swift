@@ -3,6 +3,7 @@ import TestSupport
 @testable import Macvlan
 import CNI
 import JSON
+import Netlink
 
 /// One config builder with overrides, instead of copied JSON templates.
 func request(_ overrides: JSONObject = JSONObject(), args: String = "", command: Command = .add, version: String = "1.0.0") throws(CNIError) -> Request {
@@ -35,16 +36,16 @@ func config(_ overrides: JSONObject = JSONObject(), args: String = "", version: 
 
     @Test(arguments: MacvlanMode.allCases)
     func modes(_ mode: MacvlanMode) throws {
-        #expect(try config(["mode": .string(mode.rawValue)]).mode == mode)
-        #expect(MacvlanMode(kernelValue: mode.kernelValue) == mode)
+        #expect(try config(["mode": .string(mode.configName)]).mode == mode)
+        #expect(MacvlanMode(configName: mode.configName) == mode)
     }
 
     @Test func kernelValuesMatchUAPI() {
-        #expect(MacvlanMode.private.kernelValue == 1)
-        #expect(MacvlanMode.vepa.kernelValue == 2)
-        #expect(MacvlanMode.bridge.kernelValue == 4)
-        #expect(MacvlanMode.passthru.kernelValue == 8)
-        #expect(MacvlanMode.source.kernelValue == 16)
+        #expect(MacvlanMode.private.rawValue == 1)
+        #expect(MacvlanMode.vepa.rawValue == 2)
+        #expect(MacvlanMode.bridge.rawValue == 4)
+        #expect(MacvlanMode.passthru.rawValue == 8)
+        #expect(MacvlanMode.source.rawValue == 16)
     }
 
     @Test func badModeNamesTheValue() {

@@ -147,7 +147,7 @@ import Testing
     }
 
     @Test func ifnameAlreadyInTheContainerIsLeftUntouched() throws {
-        system.container.links.append(LinkInfo(index: 9, name: "eth0", kind: "veth", mtu: 1500))
+        system.container.links.append(LinkInfo(index: 9, name: "eth0", kind: .other("veth"), mtu: 1500))
         #expect(try failingAdd()["code"] == .int(4))
         #expect(system.container.links.map(\.index) == [9])
         #expect(system.ipamPlugin?.calls == [])
@@ -173,7 +173,7 @@ import Testing
     }
 
     @Test func masterThatIsAMacvlanIsRefused() throws {
-        system.host.links.append(LinkInfo(index: 3, name: "mv0", kind: "macvlan", mtu: 1500, hardwareType: HardwareType.ether))
+        system.host.links.append(LinkInfo(index: 3, name: "mv0", kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500, hardwareType: HardwareType.ether))
         let error = try failingAdd(ConfigBuilder().with(["master": "mv0"]))
         #expect(error["code"] == .int(7))
         #expect(error["msg"]?.stringValue?.contains("itself a macvlan child") == true)

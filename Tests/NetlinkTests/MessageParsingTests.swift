@@ -33,7 +33,7 @@ import Testing
     @Test func link() throws {
         let link = try #require(parseLinkMessage(Self.macvlanLink()))
         #expect(link.index == 5 && link.name == "eth0")
-        #expect(link.kind == "macvlan" && link.macvlanMode == 4 && link.macvlanBroadcastQueueLength == 333)
+        #expect(link.kind == .macvlanFamily(.macvlan, mode: .bridge) && link.macvlanBroadcastQueueLength == 333)
         #expect(link.mac == MACAddress("02:11:22:33:44:55"))
         #expect(link.mtu == 1400 && link.parentIndex == 3 && link.linkNetnsID == 0)
         #expect(link.isUp && !link.isLoopback && link.hardwareType == 1)
@@ -49,7 +49,7 @@ import Testing
         m.attr(Int(IFLA_IFNAME), string: "lo")
         m.attr(Int(IFLA_ADDRESS), [0, 0, 0, 0, 0, 0])
         let link = try #require(parseLinkMessage(m.finished))
-        #expect(link.isLoopback && link.kind == nil && link.macvlanMode == nil && link.parentIndex == nil)
+        #expect(link.isLoopback && link.kind == nil && link.parentIndex == nil)
     }
 
     @Test func veth_modeIsIgnoredForOtherKinds() throws {
@@ -62,7 +62,7 @@ import Testing
             m.nest(Int(IFLA_INFO_DATA)) { m in m.attr(1, u32: 4) }
         }
         let link = try #require(parseLinkMessage(m.finished))
-        #expect(link.kind == "veth" && link.macvlanMode == nil)
+        #expect(link.kind == .other("veth"))
     }
 
     @Test func linkNeedsNameAndIndex() {

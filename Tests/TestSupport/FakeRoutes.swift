@@ -29,7 +29,7 @@ public final class FakeRoutes: RouteOperations {
     public static func host(masterUp: Bool = true) -> FakeRoutes {
         let host = FakeRoutes()
         host.links = [LinkInfo(index: 1, name: "lo", mtu: 65536, flags: 0x9, hardwareType: HardwareType.loopback),
-                      LinkInfo(index: 2, name: "eth0", kind: "veth", mac: MACAddress("02:00:00:00:00:02"), mtu: 1500,
+                      LinkInfo(index: 2, name: "eth0", kind: .other("veth"), mac: MACAddress("02:00:00:00:00:02"), mtu: 1500,
                                flags: masterUp ? 0x1003 : 0x1002, hardwareType: HardwareType.ether)]
         host.defaultRoute = 2
         return host
@@ -61,7 +61,7 @@ public final class FakeRoutes: RouteOperations {
         guard !target.links.contains(where: { $0.name == request.name }) else { throw Self.error(EEXIST, "create") }
         guard let parent = links.first(where: { $0.index == request.parentIndex }) else { throw Self.error(ENODEV, "create") }
         nextIndex += 1
-        target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: request.kind, macvlanMode: request.mode,
+        target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: .macvlanFamily(request.device, mode: request.mode),
                                      mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
                                      mtu: request.mtu ?? parent.mtu, flags: 0x1002, hardwareType: HardwareType.ether,
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
@@ -80,13 +80,13 @@ public final class FakeRoutes: RouteOperations {
         guard !links.contains(where: { $0.name == name }) else { throw Self.error(EEXIST, "rename") }
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "rename") }
         links[i].name = name
-        if up { links[i].isUp = true }
+        if up { links[i].flags |= InterfaceFlags.up }
     }
 
     public func setLinkUp(index: Int32) throws(NetlinkError) {
         try op("setLinkUp")
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "up") }
-        links[i].isUp = true
+        links[i].flags |= InterfaceFlags.up
     }
 
     public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
