@@ -1,7 +1,5 @@
 import CNI
-import Glibc
 import JSON
-import LinkPlugin
 @testable import Macvlan
 import NetTypes
 import Netlink
@@ -9,9 +7,8 @@ import TestSupport
 import Testing
 
 /// ADD in-process against fakes: each step, L2 and IPAM. Serialized: the dispatcher's log sink is process-wide.
-@Suite(.serialized) struct AddTests {
+@Suite(.serialized) struct AddTests: OnFakeSystem {
     let system = FakeSystem()
-    var plugin: MacvlanPlugin { MacvlanPlugin(system: system) }
 
     func add(_ builder: ConfigBuilder = ConfigBuilder()) throws -> JSONValue {
         let run = Invocation(plugin, .add, builder)

@@ -1,7 +1,6 @@
 import CNI
 import Glibc
 import JSON
-import LinkPlugin
 @testable import Macvlan
 import NetTypes
 import Netlink
@@ -9,9 +8,8 @@ import TestSupport
 import Testing
 
 /// DEL is best effort in every degraded state.
-@Suite(.serialized) struct DeleteTests {
+@Suite(.serialized) struct DeleteTests: OnFakeSystem {
     let system = FakeSystem()
-    var plugin: MacvlanPlugin { MacvlanPlugin(system: system) }
 
     func addFirst() {
         #expect(Invocation(plugin, .add, ConfigBuilder()).status == 0)
@@ -109,9 +107,8 @@ import Testing
 }
 
 /// CHECK finds every kind of drift between prevResult and the system.
-@Suite(.serialized) struct CheckTests {
+@Suite(.serialized) struct CheckTests: OnFakeSystem {
     let system = FakeSystem()
-    var plugin: MacvlanPlugin { MacvlanPlugin(system: system) }
 
     /// ADD, then the config CHECK gets: the ADD's result as prevResult.
     func added(_ builder: ConfigBuilder = ConfigBuilder()) throws -> ConfigBuilder {

@@ -2,7 +2,6 @@ import CNI
 import Glibc
 import JSON
 import LinkPlugin
-@testable import Macvlan
 import NetTypes
 import Netlink
 import TestSupport
@@ -10,9 +9,8 @@ import Testing
 
 /// ADD failing at every stage: the error is the original one, the link is gone, IPAM DEL ran (also when IPAM
 /// ADD itself failed), and undo failures are collected in the details.
-@Suite(.serialized) struct RollbackTests {
+@Suite(.serialized) struct RollbackTests: OnFakeSystem {
     let system = FakeSystem()
-    var plugin: MacvlanPlugin { MacvlanPlugin(system: system) }
 
     func failingAdd(_ builder: ConfigBuilder = ConfigBuilder()) throws -> JSONValue {
         let run = Invocation(plugin, .add, builder)
