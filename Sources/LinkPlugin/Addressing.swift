@@ -48,7 +48,7 @@ public struct Addressing {
         try AddStage.addressesAdded.reached()
         do { try socket.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(ifName) up") }
         try AddStage.up.reached()
-        try confirmAddresses(result.ips.map(\.address), ipamType: ipamType)
+        try confirmAddresses(result.ips.map(\.address), ipamType: ipamType, waitForDAD: hasV6)
         for route in result.routes {
             let gateway = route.gateway(fallingBackTo: result.ips)
             var spec = RouteSpec(destination: route.destination.network, gateway: gateway, outputIndex: link.index)
@@ -68,9 +68,10 @@ public struct Addressing {
     }
 
     /// The rule that the result ADD reports is true: every address it will report is read back from the kernel
-    /// on the interface. Routes via an IPv6 gateway fail while the source address is still tentative, so this
-    /// also waits (bounded) for IPv6 duplicate address detection.
-    private func confirmAddresses(_ expected: [IPPrefix], ipamType: String) throws(CNIError) {
+    /// on the interface. Routes via an IPv6 gateway fail while the source address is still tentative, so with
+    /// IPv6 addresses this also waits (bounded) for duplicate address detection. Without them it must not: the
+    /// kernel's own link-local address is tentative for a second or two after the link comes up.
+    private func confirmAddresses(_ expected: [IPPrefix], ipamType: String, waitForDAD: Bool) throws(CNIError) {
         var waited = 0
         while true {
             let addresses: [AddressInfo]
@@ -79,6 +80,7 @@ public struct Addressing {
                 throw CNIError(.addressingFailure, "address \(missing) from IPAM plugin \(ipamType) is not on \(ifName) after adding it",
                                details: "the kernel accepted it but does not list it; a result must not report an address the interface lacks")
             }
+            guard waitForDAD else { return }
             let v6 = addresses.filter { $0.prefix.family == .v6 }
             if let failed = v6.first(where: \.isDADFailed) {
                 throw CNIError(.addressingFailure, "address \(failed.prefix) on \(ifName) is already in use on the network",

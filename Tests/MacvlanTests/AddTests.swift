@@ -101,6 +101,15 @@ import Testing
         #expect(system.container.routeList.first?.gateway == IPAddress("2001:db8::1"))
     }
 
+    /// The kernel's link-local address is tentative right after the link comes up: an IPv4-only ADD reads the
+    /// addresses back once and does not wait for its DAD (that cost seconds per ADD).
+    @Test func ipv4OnlyDoesNotWaitForTheLinkLocalsDAD() throws {
+        system.container.addressList.append(AddressInfo(index: 101, prefix: IPPrefix("fe80::1/64")!))
+        system.container.tentativeDumps = 1000
+        _ = try add()
+        #expect(system.container.calls.filter { $0 == "addresses" }.count == 1)
+    }
+
     @Test func ipamDNSIsMergedAfterTheConfigs() throws {
         system.ipamPlugin?.result.dns = DNS(nameservers: ["10.0.0.53", "10.0.0.54"])
         let result = try add(ConfigBuilder().with(["dns": ["nameservers": ["10.0.0.54", "10.0.0.9"]]]))
