@@ -8,7 +8,7 @@ let package = Package(
     products: [
         .executable(name: "macvlan", targets: ["macvlan"]),
         // For fuzz/ (a separate package that depends on this one by path): the parsers' modules.
-        .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "Macvlan"]),
+        .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "Macvlan", "DHCPv6"]),
     ],
     targets: [
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
@@ -21,6 +21,10 @@ let package = Package(
         .target(name: "CNI", dependencies: ["JSON", "NetTypes", "CSupport"]),
         .target(name: "Macvlan", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes", "JSON", "CSupport"]),
         .executableTarget(name: "macvlan", dependencies: ["Macvlan", "CNI"]),
+        // DHCPv6 client (RFC 8415): codec and a socket-free transaction engine the dhcp daemon drives.
+        .target(name: "DHCPv6", dependencies: ["NetTypes"]),
+        // Test-only: lets test-harness/dhcp/dhcpv6-real drive the client against a real dnsmasq.
+        .executableTarget(name: "dhcpv6-drive", dependencies: ["DHCPv6"], path: "test-harness/dhcp/dhcpv6-drive"),
 
         .testTarget(name: "NetTypesTests", dependencies: ["NetTypes"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -28,6 +32,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace"]),
         .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "CNI", "JSON"]),
+        .testTarget(name: "DHCPv6Tests", dependencies: ["DHCPv6", "NetTypes"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )
