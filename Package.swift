@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes", "CMnl"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace"]),
         .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "CNI", "JSON"]),
-        .testTarget(name: "DHCPv6Tests", dependencies: ["DHCPv6", "NetTypes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DHCPv6Tests", dependencies: ["DHCPv6", "NetTypes"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

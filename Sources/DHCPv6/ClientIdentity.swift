@@ -16,16 +16,22 @@ public struct ClientIdentity: Equatable, Sendable {
     static let namespace: [UInt8] = [0x5b, 0x0c, 0x7e, 0x1a, 0x93, 0x4d, 0x4f, 0x6e, 0xa1, 0x2f, 0x6d, 0x68, 0x63, 0x70, 0x76, 0x36]
 
     public init(identity: String) {
-        var uuid = Array(SHA1.hash(Self.namespace + Array(identity.utf8)).prefix(16))
-        uuid[6] = uuid[6] & 0x0F | 0x50  // version 5
-        uuid[8] = uuid[8] & 0x3F | 0x80  // RFC 9562 variant
+        let uuid = Self.nameBasedUUID(namespace: Self.namespace, name: identity)
         duid = [0x00, 0x04] + uuid
         iaid = uuid[12...].reduce(0) { $0 << 8 | UInt32($1) }
     }
 
+    /// RFC 9562 §5.5: SHA-1 of namespace and name, truncated to 16 bytes, with version 5 and the RFC variant.
+    static func nameBasedUUID(namespace: [UInt8], name: String) -> [UInt8] {
+        var uuid = Array(SHA1.hash(namespace + Array(name.utf8)).prefix(16))
+        uuid[6] = uuid[6] & 0x0F | 0x50
+        uuid[8] = uuid[8] & 0x3F | 0x80
+        return uuid
+    }
+
     /// The UUID inside the DUID, in its usual text form (for logs).
     public var uuidText: String {
-        let hex = duid.dropFirst(2).map { byte in String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }
-        return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { hex[$0].joined() }.joined(separator: "-")
+        let uuid = Array(duid.dropFirst(2))
+        return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { hexText(Array(uuid[$0])) }.joined(separator: "-")
     }
 }
