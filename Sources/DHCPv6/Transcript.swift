@@ -50,6 +50,14 @@ public enum TranscriptLine: Equatable, Sendable {
         }
     }
 
+    /// What the daemon calls (the rest are the client's answers).
+    public var isInput: Bool {
+        switch self {
+        case .start, .advance, .release, .receive: return true
+        case .send, .event, .deadline: return false
+        }
+    }
+
     /// Runs one input line on the client and gives its output lines (nil for an output line).
     public static func run(_ input: TranscriptLine, on client: inout Client) -> [TranscriptLine]? {
         let step: Step
