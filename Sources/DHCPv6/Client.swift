@@ -302,7 +302,8 @@ public struct Client {
             timeout = Double(limits.maxRetransmissionTime) * (1 + randomFactor())
         }
         exchange.count += 1
-        exchange.timeout = max(1, Int64(timeout.rounded()))
+        // Without an MRT the doubling is unbounded: stay within Int64 (a year is far beyond any lease).
+        exchange.timeout = Int64(min(max(1, timeout.rounded()), 365 * 86_400_000))
         exchange.lastSent = now
         exchange.nextSend = now + exchange.timeout
         if let deadline = exchange.deadline { exchange.nextSend = min(exchange.nextSend, max(deadline, now)) }

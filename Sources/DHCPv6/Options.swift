@@ -148,7 +148,7 @@ public struct IANA: Equatable, Sendable {
     }
 
     public var addresses: [IAAddress] { options.compactMap { if case let .address(a) = $0 { a } else { nil } } }
-    public var status: StatusCode? { options.lazy.compactMap { if case let .status(s) = $0 { s } else { nil } }.first }
+    public var status: StatusCode? { options.firstStatus }
 
     init(decoding r: inout WireReader) throws(DecodeError) {
         iaid = try r.u32("IA_NA IAID")
@@ -193,6 +193,11 @@ public enum IAOption: Equatable, Sendable {
     }
 }
 
+extension [IAOption] {
+    /// The first STATUS_CODE among an IA_NA's or IAADDR's options.
+    var firstStatus: StatusCode? { lazy.compactMap { if case let .status(s) = $0 { s } else { nil } }.first }
+}
+
 /// IAADDR (RFC 8415 §21.6). Lifetimes in seconds; 0xFFFFFFFF is infinity.
 public struct IAAddress: Equatable, Sendable {
     public var address: IPAddress
@@ -204,7 +209,7 @@ public struct IAAddress: Equatable, Sendable {
         self.address = address; self.preferredLifetime = preferredLifetime; self.validLifetime = validLifetime; self.options = options
     }
 
-    public var status: StatusCode? { options.lazy.compactMap { if case let .status(s) = $0 { s } else { nil } }.first }
+    public var status: StatusCode? { options.firstStatus }
 
     init(decoding r: inout WireReader, length: Int) throws(DecodeError) {
         guard length >= 24 else { throw .badLength(option: OptionCode.iaAddress, length: length) }

@@ -402,3 +402,19 @@ private struct Abort: Error {}
         }
     }
 }
+
+@Suite struct UnboundedRetransmissionTests {
+    @Test func withoutMRTTheTimeoutStopsGrowingAtAYear() {
+        var c = client { $0.solicit.maxRetransmissionTime = 0 }
+        _ = c.start(now: 0)
+        var previous: Int64 = 0, gaps: [Int64] = []
+        for _ in 0..<80 {
+            let t = c.nextDeadline!
+            gaps.append(t - previous)
+            previous = t
+            #expect(c.advance(now: t).types == [.solicit])
+        }
+        let year: Int64 = 365 * 86_400_000
+        #expect(gaps.suffix(3) == [year, year, year])
+    }
+}
