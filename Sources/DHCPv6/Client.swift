@@ -63,6 +63,11 @@ public enum ClientState: Equatable, Sendable {
 ///     }
 ///
 /// `advance` may be called at any time (it does nothing before the deadline). Times are milliseconds.
+/// Daemon duties: send only after the interface's link-local address has finished DAD; give the kernel address
+/// `lease.remainingValidLifetime(at:)`/`remainingPreferredLifetime(at:)` so it vanishes with the lease even if
+/// the daemon dies; persist the `Lease` on `.leaseObtained`/`.leaseExtended`, forget it on `.leaseLost`/
+/// `.released`; report `lease.address` with the configured prefix length (DHCPv6 carries none) and
+/// `lease.dnsServers`/`lease.domainList` as DNS; call `decline` if DAD of the leased address fails.
 public struct Client {
     public let identity: ClientIdentity
     public var parameters: ClientParameters
