@@ -9,7 +9,7 @@ let package = Package(
     products: [
         .executable(name: "macvlan", targets: ["macvlan"]),
         // For fuzz/ (a separate package that depends on this one by path): the parsers' modules.
-        .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "LinkPlugin", "Macvlan"]),
+        .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "LinkPlugin", "Macvlan", "DHCPv6"]),
     ],
     targets: [
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
@@ -25,6 +25,10 @@ let package = Package(
         .target(name: "LinkPlugin", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes"]),
         .target(name: "Macvlan", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes"]),
         .executableTarget(name: "macvlan", dependencies: ["Macvlan", "LinkPlugin"]),
+        // DHCPv6 client (RFC 8415): codec and a socket-free transaction engine the dhcp daemon drives.
+        .target(name: "DHCPv6", dependencies: ["NetTypes"]),
+        // Test-only: lets test-harness/dhcp/dhcpv6-real drive the client against a real dnsmasq.
+        .executableTarget(name: "dhcpv6-drive", dependencies: ["DHCPv6"], path: "test-harness/dhcp/dhcpv6-drive"),
 
         .testTarget(name: "NetTypesTests", dependencies: ["NetTypes"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -36,6 +40,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "JSON"], path: "Tests/TestSupport"),
         .testTarget(name: "LinkPluginTests", dependencies: ["LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes"]),
         .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes", "JSON"]),
+        .testTarget(name: "DHCPv6Tests", dependencies: ["DHCPv6", "NetTypes"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,7 +11,7 @@ let kit = Target.Dependency.product(name: "MacvlanKit", package: rootIdentity)
 let package = Package(
     name: "macvlan-fuzz",
     dependencies: [.package(path: "..")],
-    targets: ["config", "cniargs", "result", "netlink"].map { name in
+    targets: ["config", "cniargs", "result", "netlink", "dhcpv6"].map { name in
         .executableTarget(name: "fuzz-\(name)", dependencies: [kit], path: "Targets/\(name)")
     },
     swiftLanguageModes: [.v6]
