@@ -1,15 +1,13 @@
 """Small helpers: deep merge, placeholder expansion, JSON paths, subset matching."""
 import copy
-import ipaddress
+import json
 import re
+
+from cnitest.command import Fail  # noqa: F401  (the harness's failure type)
 
 DELETE = "__delete__"   # in an override: remove the key
 ABSENT = "__absent__"   # in an expectation: the key must not exist
 ANY = "__any__"         # in an expectation: the key must exist, any value
-
-
-class Fail(Exception):
-    """A case failed; the message is the reason printed after FAIL."""
 
 
 def deep_merge(base, over, keep_markers=False):
@@ -45,10 +43,7 @@ def expand(obj, lookup):
 
 
 def _tostr(v):
-    if isinstance(v, str):
-        return v
-    import json
-    return json.dumps(v)
+    return v if isinstance(v, str) else json.dumps(v)
 
 
 def jget(obj, path):
@@ -120,7 +115,6 @@ def match(exp, act, path=""):
 
 
 def short(v, n=160):
-    import json
     try:
         s = json.dumps(v, sort_keys=True)
     except TypeError:
@@ -128,13 +122,6 @@ def short(v, n=160):
     return s if len(s) <= n else s[:n] + "..."
 
 
-def is_ip(name):
-    try:
-        ipaddress.ip_address(name)
-        return True
-    except ValueError:
-        return False
-
-
-def family(cidr):
-    return "6" if ":" in cidr else "4"
+def oneline(s, n):
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[:n] + "..."
