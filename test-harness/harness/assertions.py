@@ -4,10 +4,10 @@ function with @assertion("name") (and a row in test-harness/README.md)."""
 import os
 
 from cnitest import oracle
-from cnitest.command import in_netns, sh
+from cnitest.command import Fail, in_netns, sh
 
 from . import cleanliness
-from .util import Fail, deep_merge, jget, match, short
+from .util import deep_merge, jget, match, short
 
 KINDS = {}
 

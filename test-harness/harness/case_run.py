@@ -5,13 +5,13 @@ import subprocess
 import time
 
 from cnitest import netns
-from cnitest.command import in_netns, sh
+from cnitest.command import Fail, in_netns, sh
 from cnitest.processes import kill_group, kill_if_command_contains
 from cnitest.topology import Topology
 
 from . import assertions, cleanliness, verbs
 from .cases import describe, needs_fault_build
-from .util import Fail, expand, jget, short
+from .util import expand, jget, short
 
 
 class CaseRun:

@@ -4,8 +4,9 @@ and host-local's lease files: a failed ADD changes nothing, a DEL removes its li
 clean = "auto" (default): "del" for a DEL expected to succeed, "unchanged" for an ADD expected to fail, else no
 check; or explicitly "unchanged" | "del" | false."""
 from cnitest import oracle
+from cnitest.command import Fail
 
-from .util import Fail
+
 
 
 def snapshot(cr):

@@ -1,9 +1,10 @@
 """Judging one plugin call against its step: the expected error (code, message, JSON) or success, the shape of
 an ADD result for its cniVersion, the interface it names against the kernel, and the step's expectations."""
 from cnitest import oracle
+from cnitest.command import Fail
 
 from .shape import check_add_result, check_error
-from .util import Fail, jget, match, oneline, short
+from .util import jget, match, oneline, short
 
 
 def judge(cr, step, verb, conf, call, cns, ifname, netns_env=None):

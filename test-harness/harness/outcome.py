@@ -2,9 +2,11 @@
 import os
 import time
 
+from cnitest.command import Fail
+
 from .case_run import CaseRun
 from .cases import needs_fault_build, requirements
-from .util import Fail
+
 
 STATUSES = ("PASS", "FAIL", "SKIP", "DEVIATES")
 

@@ -1,7 +1,9 @@
 """Result shape per cniVersion (CNI spec 1.1.0 and its older result formats)."""
 import ipaddress
 
-from .util import Fail, short
+from cnitest.command import Fail
+
+from .util import short
 
 OLD = ("0.1.0", "0.2.0")
 MID = ("0.3.0", "0.3.1", "0.4.0")

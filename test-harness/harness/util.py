@@ -3,8 +3,6 @@ import copy
 import json
 import re
 
-from cnitest.command import Fail  # noqa: F401  (the harness's failure type)
-
 DELETE = "__delete__"   # in an override: remove the key
 ABSENT = "__absent__"   # in an expectation: the key must not exist
 ANY = "__any__"         # in an expectation: the key must exist, any value

@@ -10,12 +10,13 @@ import time
 
 from cnitest import netns
 from cnitest.plugin import cni_env, invoke
+from cnitest.command import Fail
 from cnitest.processes import state
 
 from . import cleanliness
 from .cases import load_conf
 from .judge import judge
-from .util import Fail, deep_merge, short
+from .util import deep_merge, short
 
 REAL_IPAM = (None, "host-local", "static", "dhcp")
 

@@ -29,10 +29,8 @@ exec "$T/plugins/macvlan.real" "\$@"
 EOF
 chmod +x "$T/plugins/macvlan"
 
-mk_ns HOST host && mk_ns PEER peer || die setup netns
-MASTER=rtm$RT_ID
-mk_parent "$HOST" "$PEER" "$MASTER" "rtp$RT_ID" || die setup veth
-ip -n "$PEER" addr add 10.79.0.1/24 dev "rtp$RT_ID"
+mk_wire || die setup "namespaces and parent veth"
+ip -n "$PEER" addr add 10.79.0.1/24 dev "$PEERIF"
 
 jq -n --arg n "$NET" --arg m "$MASTER" --arg d "$T/ipam" '{cniVersion:"1.0.0", name:$n, plugins:[
     {type:"macvlan", master:$m, ipam:{type:"host-local", dataDir:$d,
@@ -114,7 +112,7 @@ del=$(grep 'CNI_COMMAND=DEL' "$T/calls.log" | head -n 1)
 case $del in *"CNI_NETNS= "*) pass del/empty-netns;; "") fail del/empty-netns "no DEL call";; *) fail del/empty-netns "$del";; esac
 leases=$(ls "$T/ipam/$NET" 2>/dev/null | grep '^[0-9]')
 expect_eq del/lease-released "$leases" ""
-expect_eq del/no-macvlan-in-host "$(macvlans "$HOST")" ""
+expect_eq del/no-macvlan-in-host "$(plugin_links "$HOST")" ""
 if [ -e "$NSP" ]; then fail del/container-gone "$NSP still exists"; else pass del/container-gone; fi
 
 rt_finish

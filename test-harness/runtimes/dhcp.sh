@@ -16,9 +16,8 @@ command -v dnsmasq >/dev/null || { skip all "dnsmasq not installed"; exit 0; }
 
 T=$RT_TMP
 mk_plugin_dir "$T/plugins" "$PLUGIN" dhcp || die setup "plugin dir"
-mk_ns HOST host && mk_ns SRV srv || die setup netns
-MASTER=rtm$RT_ID; SRVIF=rtp$RT_ID
-mk_parent "$HOST" "$SRV" "$MASTER" "$SRVIF" || die setup veth
+mk_wire || die setup "namespaces and parent veth"
+SRV=$PEER; SRVIF=$PEERIF
 ip -n "$SRV" addr add 10.80.0.1/24 dev "$SRVIF" || die setup "server address"
 
 RESMAC=02:00:0a:50:00:4d; RESIP=10.80.0.77
@@ -72,7 +71,7 @@ run_case() {
     local prev; prev=$(jq -c --argjson r "$res" '. + {prevResult: $r}' <<<"$CONF")
     check "$c/check" plugin CHECK "$nsp" "$id" "$args" "$prev"
     check "$c/del" plugin DEL "$nsp" "$id" "$args" "$prev"
-    expect_eq "$c/del-link-gone" "$(macvlans "$cnt")" ""
+    expect_eq "$c/del-link-gone" "$(plugin_links "$cnt")" ""
     # release: dnsmasq logs DHCPRELEASE for the address and drops it from its lease file
     if wait_for 5 grep -qi "DHCPRELEASE.* ${ip%/*} $mac" "$T/dnsmasq.log"; then pass "$c/del-dhcprelease"
     else fail "$c/del-dhcprelease" "no DHCPRELEASE of ${ip%/*} $mac in dnsmasq.log"; fi

@@ -64,24 +64,31 @@ guard_shared_dir() {
     for p in "$@"; do rt_defer "rm -rf $d/$p"; done
 }
 
-# Namespaces --------------------------------------------------------------------------------
-# mk_ns VAR SUFFIX -> creates netns "$RT_NS-SUFFIX" (deleted on exit), stores its name in VAR.
+# Topology (the test kit, test-harness/cnitest) ----------------------------------------------
+RT_KIT=(python3 "$RT_HERE/../cnitest")
+RT_KIND=$("${RT_KIT[@]}" profile macvlan kind)          # the link kind the plugin creates
+RT_TYPE=$("${RT_KIT[@]}" profile macvlan conflist_type) # its "type" in a network config
+
+# mk_wire [root]: the plugin's parent, a veth MASTER <-> PEERIF whose far end sits in namespace PEER (the
+# LAN); MASTER in a namespace HOST, or with "root" in the root namespace (for runtimes that run plugins
+# there). Both ends up, no IPv6 link-local address on the master. Removed on exit.
+# Sets HOST (empty with root), PEER, MASTER, PEERIF.
+mk_wire() {
+    local spec="{\"containers\": 0, \"far\": true, \"master_prefix\": \"rtm$RT_ID\", \"master_ipv6_ll\": false${1:+, \"host\": \"$1\"}}"
+    local out H="" F=""
+    rt_defer "${RT_KIT[*]} down '$RT_NS' --spec '$spec'"
+    out=$("${RT_KIT[@]}" up "$RT_NS" --spec "$spec") || return 1
+    eval "$out"                        # H, F, MASTER, PEER (the peer interface)
+    HOST=$H; PEERIF=$PEER; PEER=$F
+}
+
+# mk_ns VAR SUFFIX -> creates netns "$RT_NS-SUFFIX" with lo up (deleted on exit), stores its name in VAR.
 # (Not via $(...): the cleanup registration must happen in this shell.)
 mk_ns() {
     local n="$RT_NS-$2"
-    ip netns add "$n" || return 1
     rt_defer "ip netns del '$n'"
-    ip -n "$n" link set lo up
+    "${RT_KIT[@]}" netns-add "$n" || return 1
     printf -v "$1" '%s' "$n"
-}
-
-# mk_parent HOSTNS PEERNS MASTER PEER: veth pair MASTER (in HOSTNS) <-> PEER (in PEERNS), both up,
-# no IPv6 link-local noise on the master.
-mk_parent() {
-    ip -n "$1" link add "$3" type veth peer name "$4" || return 1
-    ip -n "$1" link set "$4" netns "$2" || return 1
-    ip -n "$1" link set "$3" addrgenmode none 2>/dev/null
-    ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up
 }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds (bounded)
@@ -104,19 +111,19 @@ kill_pid() {
     kill -KILL "$p" 2>/dev/null || true
 }
 
-# Inspection ---------------------------------------------------------------------------------
+# Inspection: the kit's `ip -j` oracle ---------------------------------------------------------
 # link_json NS IF -> `ip -j -d link show` object (or empty)
-link_json() { ip -j -d -n "$1" link show dev "$2" 2>/dev/null | jq -c '.[0] // empty'; }
-# addrs NS IF -> "a.b.c.d/nn" lines (global scope, not tentative)
-addrs() { ip -j -n "$1" addr show dev "$2" 2>/dev/null | jq -r '.[0].addr_info[] | select(.scope=="global") | "\(.local)/\(.prefixlen)"'; }
-# macvlan links in a namespace (names)
-macvlans() { ip -j -d -n "$1" link show 2>/dev/null | jq -r '.[] | select(.linkinfo.info_kind=="macvlan") | .ifname'; }
+link_json() { "${RT_KIT[@]}" link "$1" "$2" 2>/dev/null; }
+# addrs NS IF -> "a.b.c.d/nn" lines (global scope)
+addrs() { "${RT_KIT[@]}" addrs "$1" "$2" 2>/dev/null; }
+# plugin_links NS -> names of the links of the plugin's kind in a namespace
+plugin_links() { "${RT_KIT[@]}" links "$1" --kind "$RT_KIND" 2>/dev/null; }
 
-# Plugin dir: macvlan = copy of the plugin under test, plus copies of reference plugins.
+# Plugin dir: the plugin under test under its type name, plus copies of reference plugins.
 # mk_plugin_dir DIR PLUGIN [ref-plugin...]
 mk_plugin_dir() {
     local d=$1 p=$2 r; shift 2
-    mkdir -p "$d" && cp "$p" "$d/macvlan" || return 1
+    mkdir -p "$d" && cp "$p" "$d/$RT_TYPE" || return 1
     for r in "$@"; do cp "/usr/lib/cni/$r" "$d/$r" || return 1; done
 }
 

@@ -22,9 +22,7 @@ pass build
 
 # the chained tuning plugin keeps state in /run/cni/tuning/<containerID>-<ifname>.json
 guard_shared_dir /run/cni tuning "tuning/cid-*-$RT_ID-*"
-mk_ns HOST host && mk_ns PEER peer || die setup "cannot create namespaces"
-MASTER=rtm$RT_ID
-mk_parent "$HOST" "$PEER" "$MASTER" rtp$RT_ID || die setup "cannot create parent veth"
+mk_wire || die setup "cannot create the namespaces and the parent veth"
 PLUGDIR=$RT_TMP/plugins
 mk_plugin_dir "$PLUGDIR" "$PLUGIN" host-local static tuning || die setup "cannot populate $PLUGDIR"
 CACHE=$RT_TMP/cache
@@ -71,8 +69,8 @@ verify_link() {
 # verify_gone CASE NS LEASEDIR: no macvlan left in NS or HOST, no lease, no cache entry
 verify_gone() {
     local c=$1 ns=$2 leasedir=$3 left=""
-    if [ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "^${ns##*/}"; then left+=$(macvlans "${ns##*/}"); fi
-    left+=$(macvlans "$HOST")
+    if [ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "^${ns##*/}"; then left+=$(plugin_links "${ns##*/}"); fi
+    left+=$(plugin_links "$HOST")
     local leases; leases=$(find "$leasedir" -type f ! -name 'last_reserved_ip*' ! -name lock 2>/dev/null)
     local cached; cached=$(find "$CACHE" -type f 2>/dev/null)
     if [ -z "$left$leases$cached" ]; then pass "$c/del-clean"; else
@@ -180,7 +178,7 @@ if res=$(drv add "$conf" "$id" "$nsp" -args "$args" -caps "$caps" 2>&1); then
     else pass "$c/check-detects-missing-ip"; fi
     check "$c/del" drv del "$conf" "$id" "$nsp" -args "$args" -caps "$caps"
     verify_gone "$c" "$nsp" /nonexistent
-    expect_eq "$c/del-removed-link" "$(macvlans "$cnt")" ""
+    expect_eq "$c/del-removed-link" "$(plugin_links "$cnt")" ""
 else
     fail "$c/add" "$res"
 fi

@@ -13,7 +13,6 @@ command -v podman >/dev/null && command -v runc >/dev/null || { skip all "podman
 
 T=$RT_TMP
 NET=rtnet-$RT_ID
-MASTER=rtm$RT_ID
 SUBNET=10.78.0
 mkdir -p "$T/net.d" "$T/tmp" "$T/runroot" "$T/graphroot" "$T/ipam"
 mk_plugin_dir "$T/plugins" "$PLUGIN" host-local || die setup "plugin dir"
@@ -46,11 +45,8 @@ guard_shared_dir /var/lib/cni "results networks" "results/$NET-*"
 guard_shared_dir /run/runc ""     # podman's exit command runs `runc delete` without our --root
 
 # parent: root-namespace veth without address, peer in PEER (the "LAN", with the gateway address)
-mk_ns PEER peer || die setup "netns"
-ip link add "$MASTER" type veth peer name "rtp$RT_ID" netns "$PEER" || die setup "veth"
-rt_defer "ip link del '$MASTER'"
-ip link set "$MASTER" addrgenmode none && ip link set "$MASTER" up || die setup "veth up"
-ip -n "$PEER" link set "rtp$RT_ID" up && ip -n "$PEER" addr add $SUBNET.1/24 dev "rtp$RT_ID" || die setup "peer addr"
+mk_wire root || die setup "root-namespace veth and its peer namespace"
+ip -n "$PEER" addr add $SUBNET.1/24 dev "$PEERIF" || die setup "peer addr"
 
 # containers and the network are removed before the namespaces/veth (cleanup runs in reverse)
 rt_defer "pm network rm -f '$NET'"
@@ -106,7 +102,7 @@ for ns in "$NS1" "$NS2"; do [ -e "$ns" ] && left+="netns $ns; "; done
 for n in $(ip -j -d link show | jq -r --arg m "$MASTER" '.[] | select(.linkinfo.info_kind=="macvlan") | .ifname'); do
     left+="root-ns macvlan $n; "
 done
-left+=$(macvlans "$PEER" | sed 's/^/peer macvlan /')
+left+=$(plugin_links "$PEER" | sed 's/^/peer macvlan /')
 leases=$(ls "$LEASES" 2>/dev/null | grep '^[0-9]')
 [ -n "$leases" ] && left+="leases: $leases; "
 cached=$(ls /var/lib/cni/results 2>/dev/null | grep "^$NET-")
