@@ -155,15 +155,33 @@ def build_env(cr, step, verb, cns, cid, ifname):
 
 
 def drive(cr, step, p, call):
-    """While the plugin runs: stop it at a stage and signal it (pause_at), or signal it after a delay."""
+    """While the plugin runs: stop it at a stage and signal it (pause_at), signal it once the fake IPAM is
+    running a command (signal_when_ipam), or signal it after a delay (kill_after)."""
     if step.get("pause_at"):
         pause_and_signal(cr, step, p, call)
+    elif step.get("signal_when_ipam"):
+        signal_when_ipam(cr, step, p, call)
     elif step.get("kill_after"):
         try:
             p.wait(float(step["kill_after"]))
         except subprocess.TimeoutExpired:
             os.kill(p.pid, getattr(signal, "SIG" + step.get("signal", "TERM")))
             call.signalled = True
+
+
+def signal_when_ipam(cr, step, p, call):
+    """Waits until the fake IPAM has recorded the command (it records before it acts, e.g. hangs), then
+    signals the plugin: the signal arrives while the IPAM runs however slowly the machine starts processes."""
+    want = step["signal_when_ipam"]
+    deadline = time.monotonic() + float(step.get("timeout", 30))
+    while not any(r.get("command") == want for r in cr.records()):
+        if p.poll() is not None:
+            raise Fail(f"plugin exited ({p.returncode}) before the IPAM recorded {want}")
+        if time.monotonic() > deadline:
+            raise Fail(f"the IPAM never recorded {want}")
+        time.sleep(0.01)
+    os.kill(p.pid, getattr(signal, "SIG" + step.get("signal", "TERM")))
+    call.signalled = True
 
 
 def pause_and_signal(cr, step, p, call):

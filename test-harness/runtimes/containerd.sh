@@ -11,9 +11,8 @@
 # Usage: containerd.sh PLUGIN
 SCEN=containerd
 . "$(dirname "$0")/lib.sh"
-PLUGIN=$(readlink -f "${1:?usage: containerd.sh PLUGIN}")
 
-command -v containerd >/dev/null && command -v ctr >/dev/null || { skip all "containerd not installed"; exit 0; }
+rt_require containerd containerd ctr
 
 T=$RT_TMP
 CID=rtctr-$RT_ID
@@ -67,8 +66,10 @@ rt_defer "for p in \$(ps -eo pid=,args= | awk -v a='$T/containerd.sock' '/contai
 ctr_() { timeout 30 nsenter --mount="/proc/$CDPID/ns/mnt" --net="/run/netns/$HOST" ctr -a "$T/containerd.sock" "$@"; }
 rt_defer "ctr_ task kill -s KILL '$CID'; sleep 0.2; ctr_ task rm -f '$CID'; ctr_ container rm '$CID'"
 
-if wait_for 20 test -S "$T/containerd.sock" && wait_for 10 ctr_ version &&
+t0=$SECONDS
+if wait_while_alive 120 "$CDPID" test -S "$T/containerd.sock" && wait_while_alive 120 "$CDPID" ctr_ version &&
    [ "$(cat "/proc/$CDPID/comm" 2>/dev/null)" = containerd ]; then pass containerd-start
+    echo "# runtimes/$SCEN: containerd serving after $((SECONDS - t0)) s" >&2
 else die containerd-start "$(tail -n 3 "$T/containerd.log")"; fi
 
 # the container prints its address, then waits (bounded) for $T/rootfs/tmp/stop
@@ -80,7 +81,10 @@ CTRPID=$!
 rt_defer "kill_pid $CTRPID"
 
 task_pid() { ctr_ task ls 2>/dev/null | awk -v c="$CID" '$1==c && $3=="RUNNING" {print $2}'; }
-if wait_for 30 sh -c "grep -q inet '$T/ctr.out'"; then pass task-running
+# until the container prints its address or `ctr run` gives up (its own bound is 90 s)
+t0=$SECONDS
+if wait_while_alive 120 "$CTRPID" grep -q inet "$T/ctr.out"; then pass task-running
+    echo "# runtimes/$SCEN: task running after $((SECONDS - t0)) s" >&2
 else
     die task-running "$(tail -n 3 "$T/ctr.out" | tr '\n' ' ') $(tail -n 3 "$T/containerd.log")"
 fi
@@ -102,11 +106,11 @@ check add/ping-lan ip netns exec "$PEER" ping -c 1 -W 3 "$ip"
 
 # --- task exits -> ctr sends DEL with an empty CNI_NETNS --------------------------------------
 touch "$T/rootfs/tmp/stop"
-if wait_for 30 sh -c "! kill -0 $CTRPID 2>/dev/null"; then
+if wait_for 60 sh -c "! kill -0 $CTRPID 2>/dev/null"; then
     wait "$CTRPID"; rc=$?
     expect_eq ctr-exit "$rc" 0 || tail -n 3 "$T/ctr.out" | sed 's/^/    /'
 else
-    fail ctr-exit "ctr run did not return within 30 s"
+    fail ctr-exit "ctr run did not return within 60 s"
 fi
 del=$(grep 'CNI_COMMAND=DEL' "$T/calls.log" | head -n 1)
 case $del in *"CNI_NETNS= "*) pass del/empty-netns;; "") fail del/empty-netns "no DEL call";; *) fail del/empty-netns "$del";; esac

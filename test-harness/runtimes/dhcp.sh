@@ -9,9 +9,8 @@
 # Usage: dhcp.sh PLUGIN
 SCEN=dhcp
 . "$(dirname "$0")/lib.sh"
-PLUGIN=$(readlink -f "${1:?usage: dhcp.sh PLUGIN}")
 
-command -v dnsmasq >/dev/null || { skip all "dnsmasq not installed"; exit 0; }
+rt_require dnsmasq dnsmasq
 [ -x /usr/lib/cni/dhcp ] || { skip all "/usr/lib/cni/dhcp missing"; exit 0; }
 
 T=$RT_TMP
@@ -36,7 +35,7 @@ nsenter --net="/run/netns/$HOST" /usr/lib/cni/dhcp daemon -socketpath "$SOCK" -p
 DHCPD=$!
 rt_defer "kill_pid $DHCPD"
 
-if wait_for 10 test -S "$SOCK" && kill -0 "$DNSMASQ" 2>/dev/null; then pass daemons-start
+if wait_while_alive 60 "$DHCPD" test -S "$SOCK" && kill -0 "$DNSMASQ" 2>/dev/null; then pass daemons-start
 else die daemons-start "dnsmasq: $(tail -n 2 "$T/dnsmasq.out" "$T/dnsmasq.log" 2>/dev/null) dhcp: $(tail -n 2 "$T/dhcpd.log")"; fi
 
 CONF=$(jq -n -c --arg m "$MASTER" --arg s "$SOCK" \
@@ -73,9 +72,10 @@ run_case() {
     check "$c/del" plugin DEL "$nsp" "$id" "$args" "$prev"
     expect_eq "$c/del-link-gone" "$(plugin_links "$cnt")" ""
     # release: dnsmasq logs DHCPRELEASE for the address and drops it from its lease file
-    if wait_for 5 grep -qi "DHCPRELEASE.* ${ip%/*} $mac" "$T/dnsmasq.log"; then pass "$c/del-dhcprelease"
+    # dnsmasq handles the release when it gets to run: a state to wait for, not a deadline
+    if wait_while_alive 30 "$DNSMASQ" grep -qi "DHCPRELEASE.* ${ip%/*} $mac" "$T/dnsmasq.log"; then pass "$c/del-dhcprelease"
     else fail "$c/del-dhcprelease" "no DHCPRELEASE of ${ip%/*} $mac in dnsmasq.log"; fi
-    if wait_for 5 sh -c "! grep -qi ' $mac ' '$T/dnsmasq.leases'"; then pass "$c/del-server-lease-gone"
+    if wait_while_alive 30 "$DNSMASQ" sh -c "! grep -qi ' $mac ' '$T/dnsmasq.leases'"; then pass "$c/del-server-lease-gone"
     else fail "$c/del-server-lease-gone" "$(grep -i " $mac " "$T/dnsmasq.leases")"; fi
     check "$c/del-again" plugin DEL "$nsp" "$id" "$args"
 }

@@ -50,6 +50,15 @@ die() { fail "$1" "$2"; exit 1; }
 
 rt_finish() { exit "$RT_FAILED"; }
 
+# the plugin under test: the scenario's argument
+PLUGIN=$(readlink -f "${1:?usage: $SCEN.sh PLUGIN}")
+
+# rt_require WHAT CMD...: the whole scenario is SKIP unless every CMD is there
+rt_require() {
+    local what=$1 c; shift
+    for c in "$@"; do command -v "$c" >/dev/null || { skip all "$what not installed"; exit 0; }; done
+}
+
 # /var/lib/cni and /run/cni are shared with anything else on the machine: remove only our own
 # entries (glob patterns relative to DIR), then, if DIR did not exist before, rmdir the given
 # subdirectories and DIR itself (rmdir: only if empty).
@@ -101,14 +110,29 @@ wait_for() {
     return 1
 }
 
+# wait_while_alive SECONDS PID CMD...: poll CMD until it succeeds, but give up as soon as PID (the process
+# that is to bring the state about) has died; SECONDS is only the bound for a process that hangs. Waits
+# for another program's progress must not have a deadline of their own that a loaded machine can overrun.
+wait_while_alive() {
+    local limit=$(( $1 * 10 )) pid=$2 i; shift 2
+    for (( i=0; i<limit; i++ )); do
+        "$@" >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || { "$@" >/dev/null 2>&1; return; }
+        sleep 0.1
+    done
+    return 1
+}
+
 # Processes: only those started here, by PID ------------------------------------------------
-# kill_pid PID: TERM, wait up to 5 s, then KILL
+# kill_pid PID: TERM, wait up to 5 s, then KILL and wait until it is gone (so the leftovers check that
+# follows does not see a process that is merely slow to die on a loaded machine)
 kill_pid() {
     local p=$1 i
     [ -n "$p" ] || return 0
     kill -TERM "$p" 2>/dev/null || return 0
     for (( i=0; i<50; i++ )); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
+    kill -KILL "$p" 2>/dev/null || return 0
+    for (( i=0; i<100; i++ )); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
 }
 
 # Inspection: the kit's `ip -j` oracle ---------------------------------------------------------

@@ -7,9 +7,8 @@
 # Usage: podman.sh PLUGIN
 SCEN=podman
 . "$(dirname "$0")/lib.sh"
-PLUGIN=$(readlink -f "${1:?usage: podman.sh PLUGIN}")
 
-command -v podman >/dev/null && command -v runc >/dev/null || { skip all "podman or runc not installed"; exit 0; }
+rt_require "podman or runc" podman runc
 
 T=$RT_TMP
 NET=rtnet-$RT_ID
