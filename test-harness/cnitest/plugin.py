@@ -5,7 +5,6 @@ import json
 import subprocess
 import tempfile
 
-from . import netns
 from .command import SYS_PATH, Fail, in_netns
 from .processes import kill_group
 
@@ -70,17 +69,3 @@ def invoke(host_ns, argv, env, stdin, registry=None, timeout=30.0, while_running
         call.out = fout.read().decode(errors="replace")
         call.err = ferr.read().decode(errors="replace")
     return call
-
-
-def run_verb(topology, plugin, verb, config, cni_path, container=0, containerid="cnitest", ifname="eth0",
-             args="IgnoreUnknown=1", wrapper=(), registry=None, timeout=60.0):
-    """One verb against container namespace `container` (an index) of a Topology; config is a dict."""
-    cns = topology.containers[container] if container is not None else None
-    env = cni_env(verb, cni_path, netns.path(cns) if cns else "", containerid, ifname, args)
-    return invoke(topology.h, list(wrapper) + [plugin], env, json.dumps(config), registry, timeout)
-
-
-def with_prev(config, call):
-    """config with the ADD result of call as prevResult (CHECK and DEL after an ADD), or config unchanged."""
-    prev = call.json() if call.rc == 0 else None
-    return dict(config, prevResult=prev) if prev else config
