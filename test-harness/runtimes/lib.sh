@@ -3,7 +3,7 @@
 # "PASS|FAIL|SKIP runtimes/$SCEN/<case>[: reason]" lines and exits 1 if anything failed.
 #
 # Safety: every namespace is named "$RT_NS-..." (unique per run), every root-namespace link
-# "rt<hex>..." and everything is undone by the EXIT trap, also on SIGTERM/SIGINT.
+# "rtm<hex>..." and everything is undone by the EXIT trap, also on SIGTERM/SIGINT.
 
 set -u
 RT_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
