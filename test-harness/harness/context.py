@@ -54,10 +54,10 @@ class Run:
         self.counter = 0
 
     def prepare_fault(self):
-        """Builds (or takes --fault-binary) the fault-injection variant and asks it for its stages. A failure
+        """Builds (or takes --fault-build) the fault-injection variant and asks it for its stages. A failure
         is kept: the cases that need the build fail with it."""
         try:
-            path = self.opts.fault_binary or self.profile.build_fault_binary()
+            path = self.opts.fault_build or self.profile.build_fault_binary()
             self.fault_plugin = private_copy(path, os.path.join(self.tmp, "fault"))
             self.stages = self.profile.stages(self.fault_plugin)
         except Fail as e:
