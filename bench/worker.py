@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True   # keep the source tree clean (no __pycache__)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "test-harness"))
 from cnitest.command import SYS_PATH, in_netns  # noqa: E402
 
