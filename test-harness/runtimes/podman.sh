@@ -37,11 +37,15 @@ runroot = "$T/runroot"
 graphroot = "$T/graphroot"
 EOF
 export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
-# runc state under the temp dir too (podman does not set runc --root itself: /run/runc otherwise)
-pm() { timeout 60 podman --runtime-flag "root=$T/runc" "$@"; }
+# runc state under the temp dir too, for every runc call: podman hands its --runtime (a path here) to the
+# cleanup command conmon runs when a container exits, but not --runtime-flag, so a wrapper carries --root
+# (otherwise that late `runc delete` creates /run/runc, after this scenario has checked and cleaned up)
+mkdir -p "$T/bin" "$T/runc"
+printf '#!/bin/sh\nexec %s --root %s "$@"\n' "$(command -v runc)" "$T/runc" > "$T/bin/runc"
+chmod +x "$T/bin/runc"
+pm() { timeout 60 podman --runtime "$T/bin/runc" "$@"; }
 
 guard_shared_dir /var/lib/cni "results networks" "results/$NET-*"
-guard_shared_dir /run/runc ""     # podman's exit command runs `runc delete` without our --root
 
 # parent: root-namespace veth without address, peer in PEER (the "LAN", with the gateway address)
 mk_wire root || die setup "root-namespace veth and its peer namespace"
