@@ -1,13 +1,13 @@
 """Command line of the test kit, for the bash scripts (runtime scenarios, demo, hot-sections):
 
-  python3 test-harness/cnitest up PREFIX [--spec JSON]      build a topology, print H= F= C0.. MASTER= PEER=
-  python3 test-harness/cnitest down PREFIX [--spec JSON]    remove it (same spec)
-  python3 test-harness/cnitest netns-add NAME               one more namespace, lo up
-  python3 test-harness/cnitest invoke [options] VERB PLUGIN [WRAPPER...]   one plugin call; config on stdin
-  python3 test-harness/cnitest link NS DEV                  `ip -j -d link` object of DEV (nothing if absent)
-  python3 test-harness/cnitest links NS [--kind KIND]       link names (of that kind)
-  python3 test-harness/cnitest addrs NS DEV                 global addresses, address/prefix per line
-  python3 test-harness/cnitest profile NAME KEY             a profile fact (kind, temp_prefix, l2_config, ...)
+  python3 -S test-harness/cnitest up PREFIX [--spec JSON]      build a topology, print H= F= C0.. MASTER= PEER=
+  python3 -S test-harness/cnitest down PREFIX [--spec JSON]    remove it (same spec)
+  python3 -S test-harness/cnitest netns-add NAME               one more namespace, lo up
+  python3 -S test-harness/cnitest invoke [options] VERB PLUGIN [WRAPPER...]   one plugin call; config on stdin
+  python3 -S test-harness/cnitest link NS DEV                  `ip -j -d link` object of DEV (nothing if absent)
+  python3 -S test-harness/cnitest links NS [--kind KIND]       link names (of that kind)
+  python3 -S test-harness/cnitest addrs NS DEV                 global addresses, address/prefix per line
+  python3 -S test-harness/cnitest profile NAME KEY             a profile fact (kind, temp_prefix, l2_config, ...)
 
 The spec is the topology's (cnitest/topology.py DEFAULTS), e.g. '{"containers": 2, "far": true}'.
 """
@@ -16,7 +16,7 @@ import json
 import shlex
 import sys
 
-from . import netns, oracle, profile as profiles
+from . import netns, oracle
 from .command import Fail, IP, sh
 from .plugin import cni_env, invoke
 from .topology import Topology
@@ -72,6 +72,7 @@ def cmd_addrs(a):
 
 
 def cmd_profile(a):
+    from . import profile as profiles   # tomllib: only this command needs it
     p = profiles.load(a.name)
     v = {"kind": p.kind, "temp_prefix": p.temp_prefix, "conflist_type": p.conflist_type, "l2_config": p.l2}[a.key]
     print(v if isinstance(v, str) else json.dumps(v))

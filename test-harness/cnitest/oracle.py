@@ -1,6 +1,5 @@
 """The kernel-state oracle: iproute2's `ip -j` (independent of the plugin's own netlink code), and the lease
 files of host-local. Every query names a namespace the test created; None means the namespace is gone."""
-import concurrent.futures as cf
 import ipaddress
 import json
 import os
@@ -32,6 +31,7 @@ def links_of(namespaces, workers=8):
     """links() of many namespaces, queried concurrently (hundreds of containers in stress and scale runs)."""
     if len(namespaces) <= 4:
         return [links(ns) for ns in namespaces]
+    import concurrent.futures as cf   # here: its import (logging, threads) costs the one-shot CLI ~60 ms
     with cf.ThreadPoolExecutor(max_workers=workers) as ex:
         return list(ex.map(links, namespaces))
 

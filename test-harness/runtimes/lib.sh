@@ -74,7 +74,7 @@ guard_shared_dir() {
 }
 
 # Topology (the test kit, test-harness/cnitest) ----------------------------------------------
-RT_KIT=(python3 "$RT_HERE/../cnitest")
+RT_KIT=(python3 -S "$RT_HERE/../cnitest")   # -S: standard library only, no site-packages start-up cost
 RT_KIND=$("${RT_KIT[@]}" profile macvlan kind)          # the link kind the plugin creates
 RT_TYPE=$("${RT_KIT[@]}" profile macvlan conflist_type) # its "type" in a network config
 
