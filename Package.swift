@@ -8,6 +8,7 @@ let package = Package(
     name: "macvlan-cni",
     products: [
         .executable(name: "macvlan", targets: ["macvlan"]),
+        .executable(name: "dhcp", targets: ["dhcp"]),
         // For fuzz/ (a separate package that depends on this one by path): the parsers' modules.
         .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "LinkPlugin", "Macvlan", "DHCPv6"]),
     ],
@@ -29,6 +30,12 @@ let package = Package(
         .target(name: "DHCPv6", dependencies: ["NetTypes"]),
         // Test-only: lets test-harness/dhcp/dhcpv6-real drive the client against a real dnsmasq.
         .executableTarget(name: "dhcpv6-drive", dependencies: ["DHCPv6"], path: "test-harness/dhcp/dhcpv6-drive"),
+        // The dhcp IPAM plugin and its lease-keeping daemon (docs/DHCP.md).
+        .target(name: "DHCPv4", dependencies: ["NetTypes"]),
+        .target(name: "DHCPService", dependencies: ["DHCPv4", "DHCPv6", "CNI", "JSON", "NetTypes", "Namespace", "Netlink", "SystemCall"]),
+        .target(name: "DHCPDaemon", dependencies: ["DHCPService", "DHCPv4", "DHCPv6", "CNI", "JSON", "NetTypes", "Namespace", "CProcess", "SystemCall"]),
+        .target(name: "DHCPPlugin", dependencies: ["DHCPService", "DHCPv4", "CNI", "JSON", "CProcess", "SystemCall"]),
+        .executableTarget(name: "dhcp", dependencies: ["DHCPDaemon", "DHCPPlugin", "CNI"]),
 
         .testTarget(name: "NetTypesTests", dependencies: ["NetTypes"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -41,6 +48,7 @@ let package = Package(
         .testTarget(name: "LinkPluginTests", dependencies: ["LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes"]),
         .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes", "JSON"]),
         .testTarget(name: "DHCPv6Tests", dependencies: ["DHCPv6", "NetTypes"], exclude: ["Fixtures"]),
+        .testTarget(name: "DHCPTests", dependencies: ["DHCPv4", "DHCPv6", "DHCPService", "DHCPDaemon", "CNI", "JSON", "NetTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )

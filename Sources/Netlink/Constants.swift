@@ -58,6 +58,7 @@ enum K {
     static let flagAck = UInt16(NLM_F_ACK)
     static let flagCreate = UInt16(NLM_F_CREATE)
     static let flagExclusive = UInt16(NLM_F_EXCL)
+    static let flagReplace = UInt16(NLM_F_REPLACE)
     static let flagDump = UInt16(NLM_F_DUMP)
     static let flagCapped = UInt16(NLM_F_CAPPED)
     static let flagAckTLVs = UInt16(NLM_F_ACK_TLVS)
@@ -105,6 +106,7 @@ enum K {
     static let ifaLocal = UInt16(IFA_LOCAL)
     static let ifaBroadcast = UInt16(IFA_BROADCAST)
     static let ifaFlags = UInt16(IFA_FLAGS)
+    static let ifaCacheInfo = UInt16(IFA_CACHEINFO)
 
     // route attributes
     static let rtaDst = UInt16(RTA_DST.rawValue)

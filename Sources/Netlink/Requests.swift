@@ -99,6 +99,30 @@ public enum RouteRequest {
         return b.bytes
     }
 
+    /// RTM_NEWADDR with NLM_F_CREATE|NLM_F_REPLACE and IFA_CACHEINFO: gives an address (added if absent) valid
+    /// and preferred lifetimes in seconds; the kernel removes it when the valid one runs out. Replacing touches
+    /// only lifetime, metric and protocol of an existing address, so routes through it stay.
+    public static func setAddressLifetime(_ prefix: IPPrefix, index: Int32, valid: UInt32, preferred: UInt32,
+                                          sequence: UInt32) -> [UInt8] {
+        let b = MessageBuilder(type: K.newAddr, flags: requestAck | K.flagCreate | K.flagReplace, sequence: sequence)
+        var header = ifaddrmsg()
+        header.ifa_family = prefix.family.netlinkFamily
+        header.ifa_prefixlen = UInt8(prefix.prefixLength)
+        header.ifa_scope = RouteScope.universe
+        header.ifa_index = UInt32(bitPattern: index)
+        b.putFamilyHeader(header)
+        b.putBytes(K.ifaLocal, prefix.address.bytes)
+        b.putBytes(K.ifaAddress, prefix.address.bytes)
+        if prefix.family == .v4 && prefix.prefixLength < 31 {
+            b.putBytes(K.ifaBroadcast, broadcast(of: prefix).bytes)
+        }
+        var info = ifa_cacheinfo()
+        info.ifa_valid = valid
+        info.ifa_prefered = min(preferred, valid)
+        b.putBytes(K.ifaCacheInfo, withUnsafeBytes(of: info) { Array($0) })
+        return b.bytes
+    }
+
     /// RTM_GETADDR dump; `family` nil dumps both.
     public static func dumpAddresses(family: IPFamily?, sequence: UInt32) -> [UInt8] {
         var header = ifaddrmsg()

@@ -115,6 +115,13 @@ public final class RouteSocket {
                     operation: "add address \(prefix) to link index \(index)")
     }
 
+    /// Sets an address's lifetimes (adding it when absent); see RouteRequest.setAddressLifetime.
+    public func setAddressLifetime(_ prefix: IPPrefix, index: Int32, valid: UInt32, preferred: UInt32) throws(NetlinkError) {
+        let seq = nextSequence()
+        try execute(RouteRequest.setAddressLifetime(prefix, index: index, valid: valid, preferred: preferred, sequence: seq),
+                    sequence: seq, operation: "set lifetime of \(prefix) on link index \(index)")
+    }
+
     /// Addresses of both families, of one link when `index` is given.
     public func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo] {
         let all = try dump(operation: "list addresses") { seq in

@@ -1,0 +1,110 @@
+import DHCPv4
+import Namespace
+import Netlink
+import NetTypes
+
+/// What the daemon and the plugin do to a container's interface over rtnetlink: find it, and give the leased
+/// address the lease's lifetime. Each call enters the namespace only to open a netlink socket there, and the
+/// socket is closed before returning: nothing refers to the namespace between calls.
+public enum ContainerLink {
+    public enum Outcome<T> {
+        case done(T)
+        /// The namespace or the interface no longer exists (or is another one now): the lease is orphaned.
+        case gone(String)
+        case failed(String)
+    }
+
+    static func withRouteSocket<T>(netns path: String, expected: NamespaceIdentity?,
+                                   _ body: (RouteSocket) throws(NetlinkError) -> Outcome<T>) -> Outcome<T> {
+        let namespace: NetworkNamespace
+        do {
+            namespace = try NetworkNamespace(path: path)
+        } catch {
+            if case .notFound = error { return .gone("namespace \(path) is gone") }
+            return .failed(error.description)
+        }
+        if let expected, namespace.identity != expected { return .gone("\(path) is now another namespace than the lease's") }
+        let socket: RouteSocket
+        do {
+            socket = try namespace.withEntered { () throws(NetlinkError) -> RouteSocket in try RouteSocket() }.get()
+        } catch {
+            return .failed("\(error)")
+        }
+        do {
+            return try body(socket)
+        } catch {
+            return .failed(error.description)
+        }
+    }
+
+    /// The interface's index and MAC, looked up by name.
+    public static func lookup(netns: String, expected: NamespaceIdentity?, ifName: String) -> Outcome<(index: Int32, mac: MACAddress, identity: NamespaceIdentity)> {
+        let identity: NamespaceIdentity
+        do { identity = try NetworkNamespace(path: netns).identity } catch {
+            if case .notFound = error { return .gone("namespace \(netns) is gone") }
+            return .failed(error.description)
+        }
+        return withRouteSocket(netns: netns, expected: expected ?? identity) { socket throws(NetlinkError) in
+            guard let link = try socket.link(named: ifName) else { return .gone("interface \(ifName) is gone from \(netns)") }
+            guard let mac = link.mac else { return .failed("interface \(ifName) has no Ethernet address") }
+            return .done((link.index, mac, identity))
+        }
+    }
+
+    /// Whether the record's interface is still there: same namespace, same index, same MAC.
+    public static func check(_ record: LeaseRecord) -> Outcome<Void> {
+        withRouteSocket(netns: record.netns, expected: record.identity) { socket throws(NetlinkError) in
+            guard let link = try socket.link(named: record.ifName), link.index == record.linkIndex, link.mac == record.mac else {
+                return .gone("interface \(record.ifName) (index \(record.linkIndex), \(record.mac)) is gone from \(record.netns)")
+            }
+            return .done(())
+        }
+    }
+
+    public enum Lifetime: Equatable { case applied(seconds: UInt32), notYetAdded }
+
+    /// Sets the leased address's valid and preferred lifetimes to what is left of the lease. Before the main
+    /// plugin has added the address (right after ADD) this reports `notYetAdded` and changes nothing; once a
+    /// lifetime was applied, an address the kernel already expired is added back (the server granted it again).
+    public static func applyLifetime(_ record: LeaseRecord, now: Double) -> Outcome<Lifetime> {
+        withRouteSocket(netns: record.netns, expected: record.identity) { socket throws(NetlinkError) in
+            guard let link = try socket.link(named: record.ifName), link.index == record.linkIndex, link.mac == record.mac else {
+                return .gone("interface \(record.ifName) is gone from \(record.netns)")
+            }
+            let address = record.binding.lease.address
+            let present = try socket.addresses(index: link.index).contains { $0.prefix.address == address.address }
+            if !present && !record.lifetimeApplied { return .done(.notYetAdded) }
+            let remaining = record.binding.expiresAt - now
+            let seconds: UInt32 = remaining.isInfinite ? DHCPv4Lease.infinite : UInt32(clamping: Int64(max(1, remaining.rounded(.up))))
+            try socket.setAddressLifetime(address, index: link.index, valid: seconds, preferred: seconds)
+            return .done(.applied(seconds: seconds))
+        }
+    }
+}
+
+extension Attachment {
+    public var identity: NamespaceIdentity { NamespaceIdentity(device: netnsDevice, inode: netnsInode) }
+}
+
+/// RELEASE for a kept lease, sent once from the leased address to the server (RFC 2131 section 4.4.6: no
+/// reply comes). Used by the daemon on DEL/GC and by the plugin when the daemon is down.
+public enum LeaseRelease {
+    public static func send(_ record: LeaseRecord, now: Double) -> Result<Void, DHCPv4Socket.SocketError> {
+        var client = DHCPv4Client(identity: DHCPv4Client.Identity(clientIdentifier: record.clientIdentifier,
+                                                                   hardwareAddress: record.mac.bytes,
+                                                                   requestedOptions: [], providedOptions: []),
+                                  seed: UInt64(bitPattern: Int64(now * 1000)))
+        _ = client.resume(record.binding, now: now)
+        guard let release = client.stop() else {
+            return .failure(DHCPv4Socket.SocketError(description: "the lease expired at \(record.binding.expiresAt); nothing to release", isGone: false))
+        }
+        do {
+            let socket = try DHCPv4Socket(netns: record.netns, expected: record.identity, ifName: record.ifName,
+                                          source: record.binding.lease.address.address)
+            try socket.send(release)
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+}

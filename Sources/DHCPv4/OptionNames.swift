@@ -1,0 +1,22 @@
+/// Option names accepted in the `request`/`provide` config entries: the same names the reference accepts
+/// (dhcp-options(5) spelling), or a number 1-254.
+public enum OptionNames {
+    static let byName: [(String, UInt8)] = [
+        ("dhcp-client-identifier", 61), ("subnet-mask", 1), ("routers", 3), ("host-name", 12),
+        ("user-class", 77), ("vendor-class-identifier", 60),
+    ]
+
+    public static func code(_ text: String) -> UInt8? {
+        if let known = byName.first(where: { $0.0.utf8.elementsEqual(text.utf8) }) { return known.1 }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), text.utf8.count <= 3,
+              let n = Int(text), n >= 1, n <= 254 else { return nil }
+        return UInt8(n)
+    }
+
+    /// What the reference asks for unless `skipDefault` is set: router and subnet mask.
+    public static let defaultRequested: [UInt8] = [3, 1]
+}
+
+extension OptionNames {
+    public static var knownNames: [String] { byName.map(\.0) }
+}
