@@ -37,8 +37,10 @@ public enum ContainerLink {
         }
     }
 
-    /// The interface's index and MAC, looked up by name.
-    public static func lookup(netns: String, expected: NamespaceIdentity?, ifName: String) -> Outcome<(index: Int32, mac: MACAddress, identity: NamespaceIdentity)> {
+    /// The interface's index and MAC, looked up by name; `bringUp` sets it up when it is down (main plugins
+    /// bring the link up only after IPAM, and DHCP needs it up to talk).
+    public static func lookup(netns: String, expected: NamespaceIdentity?, ifName: String,
+                              bringUp: Bool) -> Outcome<(index: Int32, mac: MACAddress, identity: NamespaceIdentity)> {
         let identity: NamespaceIdentity
         do { identity = try NetworkNamespace(path: netns).identity } catch {
             if case .notFound = error { return .gone("namespace \(netns) is gone") }
@@ -47,6 +49,7 @@ public enum ContainerLink {
         return withRouteSocket(netns: netns, expected: expected ?? identity) { socket throws(NetlinkError) in
             guard let link = try socket.link(named: ifName) else { return .gone("interface \(ifName) is gone from \(netns)") }
             guard let mac = link.mac else { return .failed("interface \(ifName) has no Ethernet address") }
+            if bringUp && !link.isUp { try socket.setLinkUp(index: link.index) }
             return .done((link.index, mac, identity))
         }
     }
