@@ -13,8 +13,10 @@ public enum OptionNames {
         return UInt8(n)
     }
 
-    /// What the reference asks for unless `skipDefault` is set: router and subnet mask.
-    public static let defaultRequested: [UInt8] = [3, 1]
+    /// What we ask for unless `skipDefault` is set: the reference's router and subnet mask, plus what its result
+    /// can carry when a server volunteers it (DNS servers, domain name, static and classless routes): servers
+    /// such as dnsmasq send only what is asked for.
+    public static let defaultRequested: [UInt8] = [1, 3, 6, 15, 33, 121]
 }
 
 extension OptionNames {
