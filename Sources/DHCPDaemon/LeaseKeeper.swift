@@ -34,25 +34,21 @@ final class LeaseKeeper {
     private(set) var leases: [[UInt8]: Lease] = [:]
     let store: LeaseStore
     let options: DaemonOptions
-    private var seed: UInt64
     /// How often a bound lease checks that its namespace and interface still exist (renewals check too).
     static let livenessInterval: Double = 30
 
     init(store: LeaseStore, options: DaemonOptions) {
         self.store = store
         self.options = options
-        var generator = SystemRandomNumberGenerator()   // getrandom(2): transaction IDs must not be guessable
-        seed = generator.next()
     }
 
     private func newClient(for attachment: Attachment) -> DHCPv4Client {
-        seed &+= 0x9E37_79B9_7F4A_7C15
-        return DHCPv4Client(identity: DHCPv4Client.Identity(clientIdentifier: attachment.clientIdentifier,
+        DHCPv4Client(identity: DHCPv4Client.Identity(clientIdentifier: attachment.clientIdentifier,
                                                              hardwareAddress: attachment.mac.bytes,
                                                              requestedOptions: attachment.requestedOptions,
                                                              providedOptions: attachment.providedOptions),
                             backoff: DHCPv4Client.Backoff(initial: 2, maximum: options.resendMax),
-                            broadcastReplies: true, seed: seed)
+                            broadcastReplies: true)
     }
 
     // MARK: resuming

@@ -19,7 +19,10 @@ struct OfflineRelease {
             StandardIO.write("dhcp: DEL without the daemon (\(why)): cannot read the lease record: \(error)\n", fd: 2)
             return
         }
-        guard let record else { return }
+        guard var record else { return }
+        // The record holds the daemon's view of the path (with -hostprefix); ours is CNI_NETNS. The namespace
+        // identity in the record still guards against a different namespace at that path.
+        if !request.environment.netns.isEmpty { record.attachment.netns = request.environment.netns }
         release(record, store: store, why: why)
     }
 

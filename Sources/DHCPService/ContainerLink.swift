@@ -95,8 +95,7 @@ public enum LeaseRelease {
     public static func send(_ record: LeaseRecord, now: Double) -> Result<Void, DHCPv4Socket.SocketError> {
         var client = DHCPv4Client(identity: DHCPv4Client.Identity(clientIdentifier: record.clientIdentifier,
                                                                    hardwareAddress: record.mac.bytes,
-                                                                   requestedOptions: [], providedOptions: []),
-                                  seed: UInt64(bitPattern: Int64(now * 1000)))
+                                                                   requestedOptions: [], providedOptions: []))
         _ = client.resume(record.binding, now: now)
         guard let release = client.stop() else {
             return .failure(DHCPv4Socket.SocketError(description: "the lease expired at \(record.binding.expiresAt); nothing to release", isGone: false))

@@ -84,16 +84,18 @@ public struct DHCPv4Client: Sendable {
     private var interval: Double = 0
     private var attempts = 0
     private var offer: (address: IPAddress, server: IPAddress)?
-    private var random: Randomness
+    /// Transaction IDs and retransmission jitter: the system's generator (getrandom) unless a test injects one.
+    private var random: any RandomNumberGenerator & Sendable
 
     /// Requests for an offered address before falling back to DISCOVER (section 4.1 leaves the count open).
     static let requestAttempts = 4
 
-    public init(identity: Identity, backoff: Backoff = Backoff(), broadcastReplies: Bool = true, seed: UInt64) {
+    public init(identity: Identity, backoff: Backoff = Backoff(), broadcastReplies: Bool = true,
+                random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         self.identity = identity
         self.backoff = backoff
         self.broadcastReplies = broadcastReplies
-        self.random = Randomness(seed: seed)
+        self.random = random
     }
 
     // MARK: starting
@@ -215,7 +217,7 @@ public struct DHCPv4Client: Sendable {
 
     private mutating func begin(_ next: State, now: Double) -> [Action] {
         state = next
-        transactionID = random.next32()
+        transactionID = UInt32.random(in: .min ... .max, using: &random)
         exchangeStarted = now
         attempts = 0
         interval = backoff.initial
@@ -231,7 +233,7 @@ public struct DHCPv4Client: Sendable {
             let limit = state == .renewing ? binding!.rebindAt : binding!.expiresAt
             nextTransmission = now + max((limit - now) / 2, backoff.minimumRenewalInterval)
         default:
-            nextTransmission = now + max(interval + random.jitter(), 0.5)
+            nextTransmission = now + max(interval + Double.random(in: -1..<1, using: &random), 0.5)
             interval = min(interval * 2, backoff.maximum)
         }
         return [.send(outgoing)]
@@ -291,21 +293,4 @@ public struct DHCPv4Client: Sendable {
         if !identity.requestedOptions.isEmpty { m.set(.parameterRequestList, identity.requestedOptions) }
         m.set(.maximumMessageSize, [0x05, 0xDC])   // 1500: what our receive buffer and an Ethernet frame hold
     }
-}
-
-/// A small deterministic generator (splitmix64): transaction IDs and retransmission jitter. Seeded by the
-/// caller (from getrandom in the daemon, fixed in tests).
-struct Randomness: Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func next32() -> UInt32 { UInt32(truncatingIfNeeded: next() >> 32) }
-    /// Uniform in [-1, 1) seconds.
-    mutating func jitter() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
 }

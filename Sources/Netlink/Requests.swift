@@ -83,8 +83,12 @@ public enum RouteRequest {
     /// RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL: IFA_LOCAL and IFA_ADDRESS both set to the address (as `ip addr
     /// add` sends them), and for IPv4 below /31 the network's broadcast address (`brd +`).
     public static func newAddress(_ prefix: IPPrefix, index: Int32, sequence: UInt32) -> [UInt8] {
-        let b = MessageBuilder(type: K.newAddr, flags: requestAck | K.flagCreate | K.flagExclusive,
-                               sequence: sequence)
+        addressMessage(prefix, index: index, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence).bytes
+    }
+
+    /// RTM_NEWADDR's header and address attributes, as `ip addr add` sends them.
+    private static func addressMessage(_ prefix: IPPrefix, index: Int32, flags: UInt16, sequence: UInt32) -> MessageBuilder {
+        let b = MessageBuilder(type: K.newAddr, flags: flags, sequence: sequence)
         var header = ifaddrmsg()
         header.ifa_family = prefix.family.netlinkFamily
         header.ifa_prefixlen = UInt8(prefix.prefixLength)
@@ -96,7 +100,7 @@ public enum RouteRequest {
         if prefix.family == .v4 && prefix.prefixLength < 31 {
             b.putBytes(K.ifaBroadcast, broadcast(of: prefix).bytes)
         }
-        return b.bytes
+        return b
     }
 
     /// RTM_NEWADDR with NLM_F_CREATE|NLM_F_REPLACE and IFA_CACHEINFO: gives an address (added if absent) valid
@@ -104,18 +108,7 @@ public enum RouteRequest {
     /// only lifetime, metric and protocol of an existing address, so routes through it stay.
     public static func setAddressLifetime(_ prefix: IPPrefix, index: Int32, valid: UInt32, preferred: UInt32,
                                           sequence: UInt32) -> [UInt8] {
-        let b = MessageBuilder(type: K.newAddr, flags: requestAck | K.flagCreate | K.flagReplace, sequence: sequence)
-        var header = ifaddrmsg()
-        header.ifa_family = prefix.family.netlinkFamily
-        header.ifa_prefixlen = UInt8(prefix.prefixLength)
-        header.ifa_scope = RouteScope.universe
-        header.ifa_index = UInt32(bitPattern: index)
-        b.putFamilyHeader(header)
-        b.putBytes(K.ifaLocal, prefix.address.bytes)
-        b.putBytes(K.ifaAddress, prefix.address.bytes)
-        if prefix.family == .v4 && prefix.prefixLength < 31 {
-            b.putBytes(K.ifaBroadcast, broadcast(of: prefix).bytes)
-        }
+        let b = addressMessage(prefix, index: index, flags: requestAck | K.flagCreate | K.flagReplace, sequence: sequence)
         var info = ifa_cacheinfo()
         info.ifa_valid = valid
         info.ifa_prefered = min(preferred, valid)

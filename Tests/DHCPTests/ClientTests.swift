@@ -5,6 +5,13 @@ import NetTypes
 let identity = DHCPv4Client.Identity(clientIdentifier: [0] + Array("c1/net/eth0".utf8), hardwareAddress: [2, 0, 0, 0, 0, 7],
                                      requestedOptions: [1, 3], providedOptions: [DHCPv4Option(code: 12, value: Array("web".utf8))])
 
+/// Reproducible "randomness" for the state machine: a fixed-step sequence.
+struct Steps: RandomNumberGenerator, Sendable {
+    var value: UInt64
+    init(_ start: UInt64) { value = start }
+    mutating func next() -> UInt64 { value &+= 0x6A09_E667_F3BC_C909; return value }
+}
+
 func sent(_ actions: [DHCPv4Client.Action]) -> [DHCPv4Client.Outgoing] {
     actions.compactMap { if case let .send(o) = $0 { return o } else { return nil } }
 }
@@ -15,7 +22,7 @@ func events(_ actions: [DHCPv4Client.Action]) -> [DHCPv4Client.Event] {
 
 /// A client taken through DISCOVER/OFFER/REQUEST/ACK at time `t`.
 func boundClient(at t: Double = 1000) -> (DHCPv4Client, DHCPv4Client.Binding) {
-    var c = DHCPv4Client(identity: identity, seed: 42)
+    var c = DHCPv4Client(identity: identity, random: Steps(42))
     let discover = sent(c.acquire(now: t))[0].message
     let request = sent(c.receive(reply(.offer, to: discover), now: t + 0.1))[0].message
     let done = events(c.receive(reply(.ack, to: request), now: t + 0.2))
@@ -25,7 +32,7 @@ func boundClient(at t: Double = 1000) -> (DHCPv4Client, DHCPv4Client.Binding) {
 
 @Suite struct ClientStateMachineTests {
     @Test func acquiresThroughOfferAndAck() {
-        var c = DHCPv4Client(identity: identity, seed: 1)
+        var c = DHCPv4Client(identity: identity, random: Steps(1))
         let first = sent(c.acquire(now: 100))
         #expect(c.state == .selecting)
         #expect(first.count == 1 && first[0].destination == .broadcast)
@@ -51,7 +58,7 @@ func boundClient(at t: Double = 1000) -> (DHCPv4Client, DHCPv4Client.Binding) {
     }
 
     @Test func ignoresForeignReplies() {
-        var c = DHCPv4Client(identity: identity, seed: 1)
+        var c = DHCPv4Client(identity: identity, random: Steps(1))
         let discover = sent(c.acquire(now: 0))[0].message
         var other = reply(.offer, to: discover)
         other.transactionID &+= 1
@@ -66,7 +73,7 @@ func boundClient(at t: Double = 1000) -> (DHCPv4Client, DHCPv4Client.Binding) {
     }
 
     @Test func retransmitsWithBackoff() {
-        var c = DHCPv4Client(identity: identity, backoff: .init(initial: 4, maximum: 16), seed: 9)
+        var c = DHCPv4Client(identity: identity, backoff: .init(initial: 4, maximum: 16), random: Steps(9))
         _ = c.acquire(now: 0)
         var times: [Double] = []
         var now = 0.0
@@ -83,7 +90,7 @@ func boundClient(at t: Double = 1000) -> (DHCPv4Client, DHCPv4Client.Binding) {
     }
 
     @Test func nakWhileRequestingStartsOver() {
-        var c = DHCPv4Client(identity: identity, seed: 3)
+        var c = DHCPv4Client(identity: identity, random: Steps(3))
         let discover = sent(c.acquire(now: 0))[0].message
         let request = sent(c.receive(reply(.offer, to: discover), now: 1))[0].message
         let again = sent(c.receive(reply(.nak, to: request), now: 2))
@@ -141,7 +148,7 @@ func boundClient(at t: Double = 1000) -> (DHCPv4Client, DHCPv4Client.Binding) {
     @Test(arguments: [(5.0, DHCPv4Client.State.bound), (12, .renewing), (25, .rebinding), (400, .rebooting)])
     func resumesInTheStateTheTimesSay(_ offset: Double, _ expected: DHCPv4Client.State) {
         let (_, binding) = boundClient(at: 1000)
-        var c = DHCPv4Client(identity: identity, seed: 5)
+        var c = DHCPv4Client(identity: identity, random: Steps(5))
         let actions = c.resume(binding, now: 1000 + offset)
         #expect(c.state == expected)
         let out = sent(actions)
@@ -168,7 +175,7 @@ func boundClient(at t: Double = 1000) -> (DHCPv4Client, DHCPv4Client.Binding) {
     }
 
     @Test func infiniteLeaseNeverRenews() {
-        var c = DHCPv4Client(identity: identity, seed: 1)
+        var c = DHCPv4Client(identity: identity, random: Steps(1))
         let discover = sent(c.acquire(now: 0))[0].message
         let request = sent(c.receive(reply(.offer, to: discover), now: 1))[0].message
         let infinite = standardOptions.filter { ![.leaseTime, .renewalTime, .rebindingTime].contains($0.0) } + [(.leaseTime, [255, 255, 255, 255])]
