@@ -128,11 +128,10 @@ final class LeaseKeeper {
         case let .gone(why), let .failed(why):
             throw CNIError(.ioFailure, "DHCP: cannot use \(request.ifName) in \(netns): \(why)")
         }
-        let args = try CNIArgs(parsing: request.args)
         let attachment = Attachment(containerID: request.containerID, network: network, ifName: request.ifName, netns: netns,
                                     netnsDevice: found.identity.device, netnsInode: found.identity.inode,
                                     linkIndex: found.index, mac: found.mac, requestedOptions: config.requestedOptions,
-                                    providedOptions: try config.resolvedProvidedOptions(args: args), priority: config.priority)
+                                    providedOptions: request.provided, priority: config.priority)
         let lease = Lease(attachment: attachment, client: newClient(for: attachment), now: now)
         lease.waiters.append((deadline, reply))
         leases[clientID] = lease

@@ -63,15 +63,13 @@ public struct DHCPIPAM: CNIPlugin {
     private func call(_ command: Command, _ request: Request, config: DHCPConfig, waitSeconds: Double) throws(CNIError) -> DaemonClient.Outcome {
         let env = request.environment
         let message = ControlRequest(command: command, containerID: env.containerID, netns: Self.absolute(env.netns),
-                                     ifName: env.ifName, args: Self.rawArgs(env.variables), config: request.config.reader.object,
+                                     ifName: env.ifName,
+                                     provided: command == .add ? try config.resolvedProvidedOptions(args: env.args) : [],
+                                     config: request.config.reader.object,
                                      validAttachments: ControlRequest.attachments(request.config.reader.object["cni.dev/valid-attachments"]))
         let outcome = try DaemonClient(socketPath: config.socketPath).exchange(message, waitSeconds: waitSeconds)
         if case let .reply(.failure(error)) = outcome { throw error }
         return outcome
-    }
-
-    static func rawArgs(_ variables: [(String, String)]) -> String {
-        variables.last { $0.0 == "CNI_ARGS" }?.1 ?? ""
     }
 
     /// The daemon may run in another working directory: relative namespace paths are made absolute.

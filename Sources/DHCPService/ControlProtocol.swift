@@ -1,4 +1,5 @@
 import CNI
+import DHCPv4
 import JSON
 
 /// The plugin↔daemon protocol: one JSON request per connection, one JSON reply, each ending with a newline.
@@ -8,21 +9,23 @@ public struct ControlRequest: Sendable, Equatable {
     public var containerID: String
     public var netns: String
     public var ifName: String
-    public var args: String
+    /// The options to send the server, CNI_ARGS values already filled in by the plugin (which validated
+    /// CNI_ARGS), so the daemon never parses CNI_ARGS.
+    public var provided: [DHCPv4Option]
     /// The network config the plugin received on stdin.
     public var config: JSONObject
     /// GC: the attachments to keep (`cni.dev/valid-attachments`), as (containerID, ifName).
     public var validAttachments: [(containerID: String, ifName: String)]
 
-    public init(command: Command, containerID: String, netns: String, ifName: String, args: String, config: JSONObject,
+    public init(command: Command, containerID: String, netns: String, ifName: String, provided: [DHCPv4Option] = [], config: JSONObject,
                 validAttachments: [(containerID: String, ifName: String)] = []) {
         self.command = command; self.containerID = containerID; self.netns = netns; self.ifName = ifName
-        self.args = args; self.config = config; self.validAttachments = validAttachments
+        self.provided = provided; self.config = config; self.validAttachments = validAttachments
     }
 
     public static func == (a: ControlRequest, b: ControlRequest) -> Bool {
         a.command == b.command && a.containerID == b.containerID && a.netns == b.netns && a.ifName == b.ifName
-            && a.args == b.args && a.config == b.config
+            && a.provided == b.provided && a.config == b.config
             && a.validAttachments.elementsEqual(b.validAttachments, by: { $0.containerID == $1.containerID && $0.ifName == $1.ifName })
     }
 
@@ -32,7 +35,9 @@ public struct ControlRequest: Sendable, Equatable {
         o["containerID"] = .string(containerID)
         o["netns"] = .string(netns)
         o["ifName"] = .string(ifName)
-        o["args"] = .string(args)
+        if !provided.isEmpty {
+            o["provided"] = .array(provided.map { ["code": .int(Int64($0.code)), "value": .string(Hex.encode($0.value))] })
+        }
         o["config"] = .object(config)
         if command == .gc {
             o["validAttachments"] = .array(validAttachments.map { ["containerID": .string($0.containerID), "ifname": .string($0.ifName)] })
@@ -47,8 +52,20 @@ public struct ControlRequest: Sendable, Equatable {
             throw CNIError(.decodingFailure, "malformed request to the DHCP daemon")
         }
         self.init(command: command, containerID: o["containerID"]?.stringValue ?? "", netns: o["netns"]?.stringValue ?? "",
-                  ifName: o["ifName"]?.stringValue ?? "", args: o["args"]?.stringValue ?? "", config: config,
+                  ifName: o["ifName"]?.stringValue ?? "", provided: try Self.options(o["provided"]), config: config,
                   validAttachments: Self.attachments(o["validAttachments"]))
+    }
+
+    static func options(_ value: JSONValue?) throws(CNIError) -> [DHCPv4Option] {
+        var out: [DHCPv4Option] = []
+        for item in value?.arrayValue ?? [] {
+            guard let code = item["code"]?.intValue, (1...254).contains(code),
+                  let bytes = item["value"]?.stringValue.flatMap(Hex.decode), bytes.count <= 255 else {
+                throw CNIError(.decodingFailure, "malformed provided option in a request to the DHCP daemon")
+            }
+            out.append(DHCPv4Option(code: UInt8(code), value: bytes))
+        }
+        return out
     }
 
     /// `cni.dev/valid-attachments` entries: objects with "containerID" and "ifname".

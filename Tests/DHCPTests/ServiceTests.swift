@@ -153,7 +153,7 @@ func sampleRecord(boundAt: Double = 1_700_000_000.5) -> LeaseRecord {
 @Suite struct ControlProtocolTests {
     @Test func requestRoundTrip() throws {
         let config = try #require(try JSONValue.parse(#"{"name":"n","ipam":{"type":"dhcp"}}"#).objectValue)
-        let r = ControlRequest(command: .gc, containerID: "", netns: "", ifName: "", args: "A=1", config: config,
+        let r = ControlRequest(command: .gc, containerID: "", netns: "", ifName: "", provided: [DHCPv4Option(code: 12, value: [0x41, 0])], config: config,
                                validAttachments: [("c1", "eth0")])
         #expect(try ControlRequest(json: try JSONValue.parse(r.json.serialized())) == r)
     }
