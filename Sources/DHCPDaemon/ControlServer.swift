@@ -141,9 +141,10 @@ final class ControlServer {
             let fd = Glibc.accept(listenFD, nil, nil)
             if fd < 0 { return }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            var uid: uid_t = 0
-            var pid: pid_t = 0
-            guard cs_peer_credentials(fd, &uid, &pid) == 0 else { close(fd); continue }
+            var credentials = PeerCredentials()
+            var length = socklen_t(MemoryLayout<PeerCredentials>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { close(fd); continue }
+            let (uid, pid) = (credentials.uid, credentials.pid)
             // The caller names a namespace the daemon will enter: only root (or the daemon's own user) may.
             guard allowedUIDs.contains(uid) else {
                 DaemonLog.line("refused a connection from uid \(uid) pid \(pid): only root may use the DHCP daemon")
@@ -184,4 +185,11 @@ final class ControlServer {
         close(listenFD)
         if let ownsPath { unlink(ownsPath) }
     }
+}
+
+/// struct ucred (SO_PEERCRED), which glibc declares only under _GNU_SOURCE; its layout is fixed by the kernel ABI.
+struct PeerCredentials {
+    var pid: pid_t = 0
+    var uid: uid_t = 0
+    var gid: gid_t = 0
 }
