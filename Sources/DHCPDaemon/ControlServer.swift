@@ -27,6 +27,8 @@ final class ControlServer {
     }
 
     init(listenFD: Int32, ownsPath: String?) {
+        // Non-blocking: a connection that is reset between poll and accept must not hang the loop.
+        _ = fcntl(listenFD, F_SETFL, fcntl(listenFD, F_GETFL) | O_NONBLOCK)
         self.listenFD = listenFD
         self.ownsPath = ownsPath
         allowedUIDs = [0, geteuid()]
@@ -156,10 +158,6 @@ final class ControlServer {
             var timeout = timeval(tv_sec: 2, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             connections[fd] = Connection(fd: fd, deadline: now + Self.requestTimeout)
-            // Only one pending connection per readiness event is guaranteed: a non-blocking listener would
-            // let us drain the queue, but a blocking accept on an empty queue would hang the loop.
-            var p = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
-            if poll(&p, 1, 0) <= 0 { return }
         }
     }
 
