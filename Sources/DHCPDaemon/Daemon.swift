@@ -87,7 +87,7 @@ public enum Daemon {
                     if i < serverFDs.count {
                         server.readable(p.fd, now: after) { request, reply in keeper.handle(request, now: after, reply: reply) }
                     } else {
-                        keeper.readable(key: leaseFDs[i - serverFDs.count].key, now: after)
+                        keeper.readable(fd: p.fd, key: leaseFDs[i - serverFDs.count].key, now: after)
                     }
                 }
             }

@@ -1,6 +1,7 @@
 import CNI
 import DHCPService
 import DHCPv4
+import DHCPv6
 import Glibc
 import JSON
 import Namespace
@@ -22,6 +23,8 @@ final class LeaseKeeper {
         var lifetimeCheckAt: Double?
         var lifetimeDelay = 0.2
         var nextLivenessCheck: Double
+        /// The DHCPv6 side, when the network enables it.
+        var v6: V6Exchange?
 
         init(attachment: Attachment, client: DHCPv4Client, now: Double) {
             self.attachment = attachment
@@ -32,6 +35,20 @@ final class LeaseKeeper {
     }
 
     private(set) var leases: [[UInt8]: Lease] = [:]
+
+    /// A lease's DHCPv6 client, started once the link-local address has passed DAD.
+    final class V6Exchange {
+        var client: DHCPv6.Client
+        var socket: DHCPv6Socket?
+        var started = false
+        var dadCheckAt: Double?
+        var lifetimeCheckAt: Double?
+        var lifetimeDelay = 0.2
+        /// A v6 lease granted before the DHCPv4 one (no record to hold it yet).
+        var pending: DHCPv6.Lease?
+        init(client: DHCPv6.Client) { self.client = client }
+        var isExchanging: Bool { ![.idle, .bound, .released].contains(client.state) }
+    }
     let store: LeaseStore
     let options: DaemonOptions
     /// How often a bound lease checks that its namespace and interface still exist (renewals check too).
@@ -81,6 +98,7 @@ final class LeaseKeeper {
                             + "(renew at \(Self.stamp(record.binding.renewAt)), expires \(Self.stamp(record.binding.expiresAt)))")
             if lease.client.state == .bound { scheduleLifetime(lease, now: now, delay: 0) }
             perform(actions, on: lease, now: now)
+            if leases[record.clientIdentifier] === lease, record.dhcpv6PrefixLength != nil { startV6(lease, resuming: record.v6, now: now) }
         }
     }
 
@@ -113,7 +131,7 @@ final class LeaseKeeper {
         let (config, network, clientID) = try identify(request)
         let deadline = now + (config.timeout ?? options.timeout)
         if let existing = leases[clientID] {
-            if let record = existing.record, existing.client.state != .rebooting {
+            if let record = existing.record, existing.client.state != .rebooting, Self.isComplete(existing) {
                 DaemonLog.lease(existing.name, "ADD for a lease already held: \(record.binding.lease.address)")
                 reply(.result(try Self.resultJSON(record)))
             } else {
@@ -131,12 +149,14 @@ final class LeaseKeeper {
         let attachment = Attachment(containerID: request.containerID, network: network, ifName: request.ifName, netns: netns,
                                     netnsDevice: found.identity.device, netnsInode: found.identity.inode,
                                     linkIndex: found.index, mac: found.mac, requestedOptions: config.requestedOptions,
-                                    providedOptions: request.provided, priority: config.priority)
+                                    providedOptions: request.provided, priority: config.priority,
+                                    dhcpv6PrefixLength: config.dhcpv6Enabled ? config.dhcpv6PrefixLength : nil)
         let lease = Lease(attachment: attachment, client: newClient(for: attachment), now: now)
         lease.waiters.append((deadline, reply))
         leases[clientID] = lease
         DaemonLog.lease(lease.name, "acquiring a lease on \(request.ifName) (\(found.mac)) in \(netns), up to \(Int(deadline - now)) s")
         perform(lease.client.acquire(now: now), on: lease, now: now)
+        if leases[clientID] === lease, attachment.dhcpv6PrefixLength != nil { startV6(lease, resuming: nil, now: now) }
     }
 
     private func delete(_ request: ControlRequest, now: Double) throws(CNIError) {
@@ -178,21 +198,29 @@ final class LeaseKeeper {
     // MARK: events
 
     var pollFDs: [(fd: Int32, key: [UInt8])] {
-        leases.compactMap { key, lease in lease.socket.map { ($0.fd, key) } }
+        leases.flatMap { key, lease in [lease.socket?.fd, lease.v6?.socket?.fd].compactMap { $0.map { ($0, key) } } }
     }
 
-    func readable(key: [UInt8], now: Double) {
-        guard let lease = leases[key], let socket = lease.socket else { return }
-        for message in socket.receiveAll() {
-            perform(lease.client.receive(message, now: now), on: lease, now: now)
-            if leases[key] == nil { return }
+    func readable(fd: Int32, key: [UInt8], now: Double) {
+        guard let lease = leases[key] else { return }
+        if let socket = lease.socket, socket.fd == fd {
+            for message in socket.receiveAll() {
+                perform(lease.client.receive(message, now: now), on: lease, now: now)
+                if leases[key] == nil { return }
+            }
+        } else if let v6 = lease.v6, let socket = v6.socket, socket.fd == fd {
+            for packet in socket.receiveAll() {
+                performV6(v6.client.receive(packet, now: Self.milliseconds(now)), on: lease, now: now)
+                if leases[key] == nil { return }
+            }
         }
     }
 
     var nextDeadline: Double? {
         leases.values.flatMap { lease in
             [lease.client.nextDeadline, lease.lifetimeCheckAt, lease.waiters.map(\.deadline).min(),
-             lease.record != nil ? lease.nextLivenessCheck : nil].compactMap { $0 }
+             lease.record != nil ? lease.nextLivenessCheck : nil,
+             lease.v6?.client.nextDeadline.map { Double($0) / 1000 }, lease.v6?.dadCheckAt, lease.v6?.lifetimeCheckAt].compactMap { $0 }
         }.min()
     }
 
@@ -210,6 +238,7 @@ final class LeaseKeeper {
             }
             if let at = lease.lifetimeCheckAt, now >= at { applyLifetime(lease, now: now) }
             if let at = lease.client.nextDeadline, now >= at { perform(lease.client.tick(now: now), on: lease, now: now) }
+            if leases[lease.attachment.clientIdentifier] === lease, lease.v6 != nil { tickV6(lease, now: now) }
         }
     }
 
@@ -269,7 +298,10 @@ final class LeaseKeeper {
         switch event {
         case let .bound(binding, previous):
             let first = lease.record == nil
-            let record = LeaseRecord(attachment: lease.attachment, binding: binding, lifetimeApplied: lease.record?.lifetimeApplied ?? false)
+            var record = LeaseRecord(attachment: lease.attachment, binding: binding, lifetimeApplied: lease.record?.lifetimeApplied ?? false)
+            record.v6 = lease.record?.v6 ?? lease.v6?.pending
+            record.v6LifetimeApplied = lease.record?.v6LifetimeApplied ?? false
+            if lease.v6?.pending != nil { lease.v6?.pending = nil; lease.v6?.lifetimeCheckAt = now + 0.2 }
             do {
                 try store.save(record)
             } catch {
@@ -284,11 +316,7 @@ final class LeaseKeeper {
             let verb = first ? "bound" : previous == .renewing ? "renewed" : previous == .rebinding ? "rebound" : "re-acquired"
             DaemonLog.lease(lease.name, "\(verb) \(l.address) from \(l.serverIdentifier) for \(l.leaseSeconds) s "
                             + "(renew at \(Self.stamp(binding.renewAt)), rebind at \(Self.stamp(binding.rebindAt)))")
-            let waiters = lease.waiters
-            lease.waiters = []
-            for waiter in waiters {
-                do { waiter.reply(.result(try Self.resultJSON(record))) } catch { waiter.reply(.failure(error)) }
-            }
+            answerIfComplete(lease)
             // The main plugin adds the address after our answer: look for it shortly; on renewals it is there.
             scheduleLifetime(lease, now: now, delay: first ? 0.2 : 0)
             if !first { applyLifetime(lease, now: now) }
@@ -316,7 +344,10 @@ final class LeaseKeeper {
     /// plugin has added the address (or the next renewal, which tries again).
     private func applyLifetime(_ lease: Lease, now: Double) {
         guard var record = lease.record else { lease.lifetimeCheckAt = nil; return }
-        switch ContainerLink.applyLifetime(record, now: now) {
+        let remaining = record.binding.expiresAt - now
+        let seconds: UInt32 = remaining.isInfinite ? DHCPv4Lease.infinite : UInt32(clamping: Int64(max(1, remaining.rounded(.up))))
+        switch ContainerLink.applyLifetime(record.attachment, address: record.binding.lease.address, valid: seconds,
+                                           preferred: seconds, wasApplied: record.lifetimeApplied) {
         case let .done(.applied(seconds)):
             lease.lifetimeCheckAt = nil
             DaemonLog.lease(lease.name, "address \(record.binding.lease.address) lifetime set to \(seconds) s")
@@ -339,9 +370,15 @@ final class LeaseKeeper {
         }
     }
 
+    /// A lease whose namespace or interface disappeared: forgotten without RELEASE (nothing left to send from).
+    func dropGone(_ lease: Lease, now: Double) {
+        finish(lease, now: now, release: false, why: "gone")
+    }
+
     /// Ends a lease: RELEASE from the leased address when asked (and possible), record removed, socket closed.
     private func finish(_ lease: Lease, now: Double, release: Bool, why: String) {
         lease.socket = nil
+        lease.v6?.socket = nil
         leases[lease.attachment.clientIdentifier] = nil
         failWaiters(lease, CNIError(.tryAgainLater, "DHCP: the lease ended (\(why)) before it was granted"))
         if release, let record = lease.record {
@@ -356,7 +393,8 @@ final class LeaseKeeper {
     private func releaseRecord(_ record: LeaseRecord, now: Double, why: String) {
         switch LeaseRelease.send(record, now: now) {
         case .success:
-            DaemonLog.lease(record.clientIDText, "released \(record.binding.lease.address) to \(record.binding.lease.serverIdentifier) (\(why))")
+            DaemonLog.lease(record.clientIDText, "released \(record.binding.lease.address)\(record.v6.map { " and \($0.address)" } ?? "") "
+                            + "to \(record.binding.lease.serverIdentifier) (\(why))")
         case let .failure(error):
             DaemonLog.lease(record.clientIDText, "forgot \(record.binding.lease.address) without RELEASE (\(why)): \(error.description)")
         }
@@ -367,7 +405,7 @@ final class LeaseKeeper {
 
     /// Shutdown: leases stay on disk (the next daemon resumes them); sockets close.
     func closeAll() {
-        for lease in leases.values { lease.socket = nil }
+        for lease in leases.values { lease.socket = nil; lease.v6?.socket = nil }
     }
 
     static func stamp(_ t: Double) -> String {

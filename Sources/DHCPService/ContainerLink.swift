@@ -1,4 +1,5 @@
 import DHCPv4
+import DHCPv6
 import Namespace
 import Netlink
 import NetTypes
@@ -66,21 +67,34 @@ public enum ContainerLink {
 
     public enum Lifetime: Equatable { case applied(seconds: UInt32), notYetAdded }
 
-    /// Sets the leased address's valid and preferred lifetimes to what is left of the lease. Before the main
+    /// Sets a leased address's valid and preferred lifetimes (seconds left of the lease). Before the main
     /// plugin has added the address (right after ADD) this reports `notYetAdded` and changes nothing; once a
-    /// lifetime was applied, an address the kernel already expired is added back (the server granted it again).
-    public static func applyLifetime(_ record: LeaseRecord, now: Double) -> Outcome<Lifetime> {
-        withRouteSocket(netns: record.netns, expected: record.identity) { socket throws(NetlinkError) in
-            guard let link = try socket.link(named: record.ifName), link.index == record.linkIndex, link.mac == record.mac else {
-                return .gone("interface \(record.ifName) is gone from \(record.netns)")
+    /// lifetime was applied (`wasApplied`), an address the kernel already expired is added back (the server
+    /// granted it again).
+    public static func applyLifetime(_ attachment: Attachment, address: IPPrefix, valid: UInt32, preferred: UInt32,
+                                     wasApplied: Bool) -> Outcome<Lifetime> {
+        withRouteSocket(netns: attachment.netns, expected: attachment.identity) { socket throws(NetlinkError) in
+            guard let link = try socket.link(named: attachment.ifName), link.index == attachment.linkIndex, link.mac == attachment.mac else {
+                return .gone("interface \(attachment.ifName) is gone from \(attachment.netns)")
             }
-            let address = record.binding.lease.address
             let present = try socket.addresses(index: link.index).contains { $0.prefix.address == address.address }
-            if !present && !record.lifetimeApplied { return .done(.notYetAdded) }
-            let remaining = record.binding.expiresAt - now
-            let seconds: UInt32 = remaining.isInfinite ? DHCPv4Lease.infinite : UInt32(clamping: Int64(max(1, remaining.rounded(.up))))
-            try socket.setAddressLifetime(address, index: link.index, valid: seconds, preferred: seconds)
-            return .done(.applied(seconds: seconds))
+            if !present && !wasApplied { return .done(.notYetAdded) }
+            try socket.setAddressLifetime(address, index: link.index, valid: max(valid, 1), preferred: min(preferred, max(valid, 1)))
+            return .done(.applied(seconds: max(valid, 1)))
+        }
+    }
+
+    /// Whether the interface's IPv6 link-local address has finished duplicate address detection (DHCPv6 is
+    /// sent from it).
+    public static func linkLocalReady(_ attachment: Attachment) -> Outcome<Bool> {
+        withRouteSocket(netns: attachment.netns, expected: attachment.identity) { socket throws(NetlinkError) in
+            guard let link = try socket.link(named: attachment.ifName), link.index == attachment.linkIndex else {
+                return .gone("interface \(attachment.ifName) is gone from \(attachment.netns)")
+            }
+            let ready = try socket.addresses(index: link.index).contains {
+                !$0.prefix.address.isIPv4 && $0.prefix.address.bytes.prefix(2) == [0xFE, 0x80] && !$0.isTentative && !$0.isDADFailed
+            }
+            return .done(ready)
         }
     }
 }
@@ -92,7 +106,33 @@ extension Attachment {
 /// RELEASE for a kept lease, sent once from the leased address to the server (RFC 2131 section 4.4.6: no
 /// reply comes). Used by the daemon on DEL/GC and by the plugin when the daemon is down.
 public enum LeaseRelease {
-    public static func send(_ record: LeaseRecord, now: Double) -> Result<Void, DHCPv4Socket.SocketError> {
+    public static func send(_ record: LeaseRecord, now: Double) -> Result<Void, ExchangeSocketError> {
+        let v6 = sendV6(record, now: now)
+        let v4 = sendV4(record, now: now)
+        if case .failure = v4 { return v4 }
+        return v6
+    }
+
+    /// DHCPv6 RELEASE from the link-local address, sent once (the REPLY it asks for is not waited for).
+    static func sendV6(_ record: LeaseRecord, now: Double) -> Result<Void, ExchangeSocketError> {
+        guard let lease = record.v6 else { return .success(()) }
+        var client = DHCPv6.Client(identity: record.attachment.dhcpv6Identity)
+        let ms = Int64(now * 1000)
+        _ = client.resume(lease, now: ms)
+        guard let release = client.release(now: ms).outgoing.first(where: { $0.message.type == .release }) else {
+            return .success(())   // nothing held any more (expired)
+        }
+        do {
+            let socket = try DHCPv6Socket(netns: record.netns, expected: record.identity, ifName: record.ifName,
+                                          ifIndex: record.linkIndex)
+            try socket.send(release)
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func sendV4(_ record: LeaseRecord, now: Double) -> Result<Void, ExchangeSocketError> {
         var client = DHCPv4Client(identity: DHCPv4Client.Identity(clientIdentifier: record.clientIdentifier,
                                                                    hardwareAddress: record.mac.bytes,
                                                                    requestedOptions: [], providedOptions: []))

@@ -3,22 +3,32 @@ import Glibc
 import Namespace
 import NetTypes
 
+/// Why an exchange socket could not be opened or used.
+public struct ExchangeSocketError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    /// The namespace or the interface is gone: the lease has nothing left to serve.
+    public let isGone: Bool
+}
+
 /// A UDP socket on the DHCP client port, opened inside a container's namespace and bound to one interface.
 /// The thread enters the namespace only to create the socket and leaves at once; the socket keeps working
 /// there. Closing it (deinit) lets the namespace go: nothing else of ours refers to it.
 public final class DHCPv4Socket {
     public let fd: Int32
 
-    public struct SocketError: Error, Sendable, CustomStringConvertible {
-        public let description: String
-        /// The namespace or the interface is gone: the lease has nothing left to serve.
-        public let isGone: Bool
-    }
+    public typealias SocketError = ExchangeSocketError
 
     /// `source`: the leased address to send from (renew, release); nil sends from 0.0.0.0 and receives
     /// broadcasts. `expected`: the namespace identity the lease was taken in (a new namespace at the same path
     /// is not ours).
     public init(netns path: String, expected: NamespaceIdentity?, ifName: String, source: IPAddress?) throws(SocketError) {
+        fd = try Self.inNamespace(path, expected: expected) { () throws(SocketError) in try Self.open(ifName: ifName, source: source) }
+    }
+
+    /// Runs `open` (which creates a socket) with the thread in the namespace at `path`, checked to be the
+    /// lease's namespace, and returns to ours.
+    static func inNamespace(_ path: String, expected: NamespaceIdentity?,
+                            _ open: () throws(SocketError) -> Int32) throws(SocketError) -> Int32 {
         let namespace: NetworkNamespace
         do {
             namespace = try NetworkNamespace(path: path)
@@ -31,13 +41,11 @@ public final class DHCPv4Socket {
         }
         let outcome: Result<Int32, SocketError>
         do {
-            outcome = try namespace.withEntered { () throws(SocketError) -> Int32 in
-                try Self.open(ifName: ifName, source: source)
-            }
+            outcome = try namespace.withEntered(open)
         } catch {
             throw SocketError(description: error.description, isGone: false)
         }
-        fd = try outcome.get()
+        return try outcome.get()
     }
 
     private static func open(ifName: String, source: IPAddress?) throws(SocketError) -> Int32 {

@@ -1,5 +1,6 @@
 import CNI
 import DHCPv4
+import DHCPv6
 import JSON
 import NetTypes
 
@@ -20,14 +21,20 @@ public struct Attachment: Sendable, Equatable {
     public var providedOptions: [DHCPv4Option]
     /// Route metric for the result's routes (config `priority`).
     public var priority: Int?
+    /// DHCPv6 (IA_NA) on the same interface when set: the prefix length the result gives the address.
+    public var dhcpv6PrefixLength: Int?
 
     public init(containerID: String, network: String, ifName: String, netns: String, netnsDevice: UInt64,
                 netnsInode: UInt64, linkIndex: Int32, mac: MACAddress, requestedOptions: [UInt8],
-                providedOptions: [DHCPv4Option], priority: Int?) {
+                providedOptions: [DHCPv4Option], priority: Int?, dhcpv6PrefixLength: Int? = nil) {
         self.containerID = containerID; self.network = network; self.ifName = ifName; self.netns = netns
         self.netnsDevice = netnsDevice; self.netnsInode = netnsInode; self.linkIndex = linkIndex; self.mac = mac
         self.requestedOptions = requestedOptions; self.providedOptions = providedOptions; self.priority = priority
+        self.dhcpv6PrefixLength = dhcpv6PrefixLength
     }
+
+    /// The DHCPv6 identity (DUID and IAID) derived from the same string as the DHCPv4 client identifier.
+    public var dhcpv6Identity: ClientIdentity { ClientIdentity(identity: clientIDText) }
 
     public var clientIdentifier: [UInt8] { ClientIdentifier.option(containerID: containerID, network: network, ifName: ifName) }
     public var clientIDText: String { String(decoding: clientIdentifier.dropFirst(), as: UTF8.self) }
@@ -41,9 +48,20 @@ public struct LeaseRecord: Sendable, Equatable {
     public var binding: DHCPv4Client.Binding
     /// Whether the kernel address carries the lease's lifetime yet (the main plugin adds it after ADD).
     public var lifetimeApplied: Bool
+    /// The DHCPv6 lease, once granted (times in milliseconds of the wall clock).
+    public var v6: DHCPv6.Lease?
+    public var v6LifetimeApplied = false
 
-    public init(attachment: Attachment, binding: DHCPv4Client.Binding, lifetimeApplied: Bool) {
+    public init(attachment: Attachment, binding: DHCPv4Client.Binding, lifetimeApplied: Bool, v6: DHCPv6.Lease? = nil,
+                v6LifetimeApplied: Bool = false) {
         self.attachment = attachment; self.binding = binding; self.lifetimeApplied = lifetimeApplied
+        self.v6 = v6; self.v6LifetimeApplied = v6LifetimeApplied
+    }
+
+    /// The v6 address with the configured prefix length.
+    public var v6Prefix: IPPrefix? {
+        guard let v6, let length = attachment.dhcpv6PrefixLength else { return nil }
+        return IPPrefix(address: v6.address, prefixLength: length)
     }
 
     public subscript<T>(dynamicMember path: KeyPath<Attachment, T>) -> T { attachment[keyPath: path] }
@@ -61,6 +79,10 @@ public struct LeaseRecord: Sendable, Equatable {
             return r
         }
         result.dns = DNS(nameservers: lease.dnsServers.map(\.description), domain: lease.domainName)
+        if let prefix = v6Prefix, let v6 {
+            result.ips.append(CNIResult.IPConfig(address: prefix))
+            result.dns = result.dns.merged(with: DNS(nameservers: v6.dnsServers.map(\.description), search: v6.domainList))
+        }
         return result
     }
 
@@ -99,8 +121,24 @@ public struct LeaseRecord: Sendable, Equatable {
         o["requestedOptions"] = .array(a.requestedOptions.map { .int(Int64($0)) })
         o["providedOptions"] = .array(a.providedOptions.map { .object(["code": .int(Int64($0.code)), "value": .string(Hex.encode($0.value))]) })
         if let priority = a.priority { o["priority"] = .int(Int64(priority)) }
+        if let length = a.dhcpv6PrefixLength { o["dhcpv6PrefixLength"] = .int(Int64(length)) }
         o["lifetimeApplied"] = .bool(lifetimeApplied)
         o["v4"] = .object(v4)
+        if let v6 {
+            var v6o = JSONObject()
+            v6o["address"] = .string(v6.address.description)
+            v6o["serverID"] = .string(Hex.encode(v6.serverID))
+            if let unicast = v6.serverUnicast { v6o["serverUnicast"] = .string(unicast.description) }
+            v6o["preferredLifetime"] = .int(Int64(v6.preferredLifetime))
+            v6o["validLifetime"] = .int(Int64(v6.validLifetime))
+            v6o["t1"] = .int(Int64(v6.t1))
+            v6o["t2"] = .int(Int64(v6.t2))
+            v6o["obtainedAtMilliseconds"] = .int(v6.obtainedAt)
+            v6o["dns"] = .array(v6.dnsServers.map { .string($0.description) })
+            v6o["domains"] = .array(v6.domainList.map { .string($0) })
+            v6o["lifetimeApplied"] = .bool(v6LifetimeApplied)
+            o["v6"] = .object(v6o)
+        }
         return .object(o)
     }
 
@@ -150,9 +188,24 @@ public struct LeaseRecord: Sendable, Equatable {
                                     netnsDevice: UInt64(bitPattern: dev), netnsInode: UInt64(bitPattern: ino),
                                     linkIndex: Int32(clamping: index), mac: mac,
                                     requestedOptions: (o["requestedOptions"]?.arrayValue ?? []).compactMap { $0.intValue.map { UInt8(clamping: $0) } },
-                                    providedOptions: provided, priority: o["priority"]?.intValue.map { Int($0) })
+                                    providedOptions: provided, priority: o["priority"]?.intValue.map { Int($0) },
+                                    dhcpv6PrefixLength: o["dhcpv6PrefixLength"]?.intValue.map { Int($0) })
+        var v6: DHCPv6.Lease?
+        if let v6o = o["v6"] {
+            guard let address = v6o["address"]?.stringValue.flatMap(IPAddress.init),
+                  let serverID = v6o["serverID"]?.stringValue.flatMap(Hex.decode),
+                  let preferred = v6o["preferredLifetime"]?.intValue, let valid = v6o["validLifetime"]?.intValue,
+                  let t1 = v6o["t1"]?.intValue, let t2 = v6o["t2"]?.intValue,
+                  let obtained = v6o["obtainedAtMilliseconds"]?.intValue else { throw fail("v6") }
+            v6 = DHCPv6.Lease(serverID: serverID, serverUnicast: v6o["serverUnicast"]?.stringValue.flatMap(IPAddress.init),
+                              address: address, preferredLifetime: UInt32(clamping: preferred), validLifetime: UInt32(clamping: valid),
+                              t1: UInt32(clamping: t1), t2: UInt32(clamping: t2), obtainedAt: obtained,
+                              dnsServers: (v6o["dns"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(IPAddress.init) },
+                              domainList: (v6o["domains"]?.arrayValue ?? []).compactMap(\.stringValue))
+        }
         self.init(attachment: attachment, binding: DHCPv4Client.Binding(lease: lease, boundAt: boundAt),
-                  lifetimeApplied: o["lifetimeApplied"]?.boolValue ?? false)
+                  lifetimeApplied: o["lifetimeApplied"]?.boolValue ?? false, v6: v6,
+                  v6LifetimeApplied: o["v6"]?["lifetimeApplied"]?.boolValue ?? false)
     }
 }
 
