@@ -2,6 +2,7 @@ import CNI
 @testable import DHCPService
 @testable import DHCPDaemon
 import DHCPv4
+import DHCPv6
 import Foundation
 import JSON
 import NetTypes
@@ -25,6 +26,19 @@ func sampleRecord(boundAt: Double = 1_700_000_000.5) -> LeaseRecord {
         let record = sampleRecord()
         let text = record.json.serialized()
         #expect(try LeaseRecord(json: try JSONValue.parse(text)) == record)
+    }
+
+    @Test func roundTripsWithDHCPv6() throws {
+        var record = sampleRecord()
+        record.attachment.dhcpv6PrefixLength = 64
+        record.v6 = DHCPv6.Lease(serverID: [0, 1, 2, 3], serverUnicast: nil, address: IPAddress("fd00::154")!, preferredLifetime: 90,
+                                 validLifetime: 120, t1: 60, t2: 105, obtainedAt: 1_700_000_000_500,
+                                 dnsServers: [IPAddress("fd00::53")!], domainList: ["example.test"])
+        record.v6LifetimeApplied = true
+        #expect(try LeaseRecord(json: try JSONValue.parse(record.json.serialized())) == record)
+        let result = record.result()
+        #expect(result.ips.map(\.address) == [IPPrefix("10.0.0.150/24")!, IPPrefix("fd00::154/64")!])
+        #expect(result.dns.nameservers == ["10.0.0.53", "fd00::53"] && result.dns.search == ["example.test"])
     }
 
     @Test func rejectsIncompleteRecords() throws {
