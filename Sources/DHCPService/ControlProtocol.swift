@@ -1,5 +1,6 @@
 import CNI
 import DHCPv4
+import DHCPv6
 import JSON
 
 /// The plugin↔daemon protocol: one JSON request per connection, one JSON reply, each ending with a newline.
@@ -36,7 +37,7 @@ public struct ControlRequest: Sendable, Equatable {
         o["netns"] = .string(netns)
         o["ifName"] = .string(ifName)
         if !provided.isEmpty {
-            o["provided"] = .array(provided.map { ["code": .int(Int64($0.code)), "value": .string(Hex.encode($0.value))] })
+            o["provided"] = .array(provided.map { ["code": .int(Int64($0.code)), "value": .string(hexText($0.value))] })
         }
         o["config"] = .object(config)
         if command == .gc {
@@ -60,7 +61,7 @@ public struct ControlRequest: Sendable, Equatable {
         var out: [DHCPv4Option] = []
         for item in value?.arrayValue ?? [] {
             guard let code = item["code"]?.intValue, (1...254).contains(code),
-                  let bytes = item["value"]?.stringValue.flatMap(Hex.decode), bytes.count <= 255 else {
+                  let bytes = item["value"]?.stringValue.flatMap(hexBytes), bytes.count <= 255 else {
                 throw CNIError(.decodingFailure, "malformed provided option in a request to the DHCP daemon")
             }
             out.append(DHCPv4Option(code: UInt8(code), value: bytes))

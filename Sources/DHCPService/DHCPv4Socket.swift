@@ -49,26 +49,36 @@ public final class DHCPv4Socket {
     }
 
     private static func open(ifName: String, source: IPAddress?) throws(SocketError) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(68).bigEndian
+        if let source { address.sin_addr.s_addr = Self.networkOrder(source) }
+        return try boundSocket(family: AF_INET, ifName: ifName, address: &address, describe: "\(source?.description ?? "0.0.0.0"):68") { fd in
+            var on: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    /// A non-blocking UDP socket of `family` tied to `ifName` and bound to `address`, after `configure`.
+    /// SO_REUSEADDR: several leases of one namespace (one per interface) exchange at once, each socket on its
+    /// own device.
+    static func boundSocket<Address>(family: Int32, ifName: String, address: inout Address, describe: String,
+                                     configure: (Int32) -> Void) throws(SocketError) -> Int32 {
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw SocketError(description: "socket: \(String(cString: strerror(errno)))", isGone: false) }
         func fail(_ what: String, _ code: Int32) -> SocketError {
             close(fd)
             return SocketError(description: "\(what): \(String(cString: strerror(code)))", isGone: code == ENODEV)
         }
         var on: Int32 = 1
-        // Several leases of one namespace (one per interface) exchange at once: each socket is tied to its device.
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, socklen_t(MemoryLayout<Int32>.size))
-        let bound = ifName.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
-        if bound != 0 { throw fail("bind to device \(ifName)", errno) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(68).bigEndian
-        if let source { address.sin_addr.s_addr = Self.networkOrder(source) }
+        configure(fd)
+        let tied = ifName.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
+        if tied != 0 { throw fail("bind to device \(ifName)", errno) }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
         }
-        if rc != 0 { throw fail("bind \(source?.description ?? "0.0.0.0"):68 on \(ifName)", errno) }
+        if rc != 0 { throw fail("bind \(describe) on \(ifName)", errno) }
         return fd
     }
 
@@ -82,29 +92,37 @@ public final class DHCPv4Socket {
         case .broadcast: address.sin_addr.s_addr = 0xFFFF_FFFF
         case let .server(server): address.sin_addr.s_addr = Self.networkOrder(server)
         }
-        let bytes = outgoing.message.encoded()
+        try Self.send(outgoing.message.encoded(), fd: fd, to: &address,
+                      what: "DHCP \(outgoing.message.messageType.map { "\($0)" } ?? "message")")
+    }
+
+    /// Every datagram waiting (non-blocking), decoded; malformed ones are skipped.
+    public func receiveAll() -> [DHCPv4Message] {
+        Self.receiveAll(fd: fd, capacity: 1500).compactMap { try? DHCPv4Message(decoding: $0) }
+    }
+
+    static func send<Address>(_ bytes: [UInt8], fd: Int32, to address: inout Address, what: String) throws(SocketError) {
         let sent = bytes.withUnsafeBytes { raw in
             withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<Address>.size))
                 }
             }
         }
         guard sent == bytes.count else {
             let code = errno
-            throw SocketError(description: "send DHCP \(outgoing.message.messageType.map { "\($0)" } ?? "message"): \(String(cString: strerror(code)))",
-                              isGone: code == ENODEV || code == ENXIO)
+            throw SocketError(description: "send \(what): \(String(cString: strerror(code)))", isGone: code == ENODEV || code == ENXIO)
         }
     }
 
-    /// Every datagram waiting (non-blocking), decoded; malformed ones are skipped.
-    public func receiveAll() -> [DHCPv4Message] {
-        var out: [DHCPv4Message] = []
-        var buffer = [UInt8](repeating: 0, count: 1500)
+    /// The datagrams waiting on a non-blocking socket (at most 64 per call: the loop comes back for more).
+    static func receiveAll(fd: Int32, capacity: Int) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: capacity)
         for _ in 0..<64 {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 { if errno == EINTR { continue }; break }
-            if let m = try? DHCPv4Message(decoding: Array(buffer[0..<n])) { out.append(m) }
+            out.append(Array(buffer[0..<n]))
         }
         return out
     }

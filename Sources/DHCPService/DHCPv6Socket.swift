@@ -18,27 +18,15 @@ public final class DHCPv6Socket {
     }
 
     private static func open(ifName: String, ifIndex: Int32) throws(ExchangeSocketError) -> Int32 {
-        let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw ExchangeSocketError(description: "socket: \(String(cString: strerror(errno)))", isGone: false) }
-        func fail(_ what: String, _ code: Int32) -> ExchangeSocketError {
-            close(fd)
-            return ExchangeSocketError(description: "\(what): \(String(cString: strerror(code)))", isGone: code == ENODEV)
-        }
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
-        var index = ifIndex
-        setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_IF, &index, socklen_t(MemoryLayout<Int32>.size))
-        let bound = ifName.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
-        if bound != 0 { throw fail("bind to device \(ifName)", errno) }
         var address = sockaddr_in6()
         address.sin6_family = sa_family_t(AF_INET6)
         address.sin6_port = in_port_t(DHCPv6.Destination.clientPort).bigEndian
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        return try DHCPv4Socket.boundSocket(family: AF_INET6, ifName: ifName, address: &address, describe: "[::]:546") { fd in
+            var on: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+            var index = ifIndex
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_IF, &index, socklen_t(MemoryLayout<Int32>.size))
         }
-        if rc != 0 { throw fail("bind [::]:546 on \(ifName)", errno) }
-        return fd
     }
 
     deinit { close(fd) }
@@ -54,30 +42,9 @@ public final class DHCPv6Socket {
         address.sin6_port = in_port_t(DHCPv6.Destination.serverPort).bigEndian
         withUnsafeMutableBytes(of: &address.sin6_addr) { raw in for (i, b) in target.bytes.enumerated() { raw[i] = b } }
         address.sin6_scope_id = UInt32(bitPattern: ifIndex)   // link-scoped destinations need the interface
-        let bytes = outgoing.bytes
-        let sent = bytes.withUnsafeBytes { raw in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
-        guard sent == bytes.count else {
-            let code = errno
-            throw ExchangeSocketError(description: "send DHCPv6 \(outgoing.message.type): \(String(cString: strerror(code)))",
-                                      isGone: code == ENODEV || code == ENXIO)
-        }
+        try DHCPv4Socket.send(outgoing.bytes, fd: fd, to: &address, what: "DHCPv6 \(outgoing.message.type)")
     }
 
     /// Every datagram waiting (non-blocking), as received.
-    public func receiveAll() -> [[UInt8]] {
-        var out: [[UInt8]] = []
-        var buffer = [UInt8](repeating: 0, count: 2048)
-        for _ in 0..<64 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 { if errno == EINTR { continue }; break }
-            out.append(Array(buffer[0..<n]))
-        }
-        return out
-    }
+    public func receiveAll() -> [[UInt8]] { DHCPv4Socket.receiveAll(fd: fd, capacity: 2048) }
 }

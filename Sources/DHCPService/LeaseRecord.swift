@@ -119,7 +119,7 @@ public struct LeaseRecord: Sendable, Equatable {
         o["linkIndex"] = .int(Int64(a.linkIndex))
         o["mac"] = .string(a.mac.description)
         o["requestedOptions"] = .array(a.requestedOptions.map { .int(Int64($0)) })
-        o["providedOptions"] = .array(a.providedOptions.map { .object(["code": .int(Int64($0.code)), "value": .string(Hex.encode($0.value))]) })
+        o["providedOptions"] = .array(a.providedOptions.map { .object(["code": .int(Int64($0.code)), "value": .string(hexText($0.value))]) })
         if let priority = a.priority { o["priority"] = .int(Int64(priority)) }
         if let length = a.dhcpv6PrefixLength { o["dhcpv6PrefixLength"] = .int(Int64(length)) }
         o["lifetimeApplied"] = .bool(lifetimeApplied)
@@ -127,7 +127,7 @@ public struct LeaseRecord: Sendable, Equatable {
         if let v6 {
             var v6o = JSONObject()
             v6o["address"] = .string(v6.address.description)
-            v6o["serverID"] = .string(Hex.encode(v6.serverID))
+            v6o["serverID"] = .string(hexText(v6.serverID))
             if let unicast = v6.serverUnicast { v6o["serverUnicast"] = .string(unicast.description) }
             v6o["preferredLifetime"] = .int(Int64(v6.preferredLifetime))
             v6o["validLifetime"] = .int(Int64(v6.validLifetime))
@@ -179,7 +179,7 @@ public struct LeaseRecord: Sendable, Equatable {
                                 rebindingSeconds: UInt32(clamping: t2))
         var provided: [DHCPv4Option] = []
         for item in o["providedOptions"]?.arrayValue ?? [] {
-            guard let code = item["code"]?.intValue, let value = item["value"]?.stringValue.flatMap(Hex.decode) else {
+            guard let code = item["code"]?.intValue, let value = item["value"]?.stringValue.flatMap(hexBytes) else {
                 throw fail("providedOptions")
             }
             provided.append(DHCPv4Option(code: UInt8(clamping: code), value: value))
@@ -193,7 +193,7 @@ public struct LeaseRecord: Sendable, Equatable {
         var v6: DHCPv6.Lease?
         if let v6o = o["v6"] {
             guard let address = v6o["address"]?.stringValue.flatMap(IPAddress.init),
-                  let serverID = v6o["serverID"]?.stringValue.flatMap(Hex.decode),
+                  let serverID = v6o["serverID"]?.stringValue.flatMap(hexBytes),
                   let preferred = v6o["preferredLifetime"]?.intValue, let valid = v6o["validLifetime"]?.intValue,
                   let t1 = v6o["t1"]?.intValue, let t2 = v6o["t2"]?.intValue,
                   let obtained = v6o["obtainedAtMilliseconds"]?.intValue else { throw fail("v6") }
@@ -206,31 +206,5 @@ public struct LeaseRecord: Sendable, Equatable {
         self.init(attachment: attachment, binding: DHCPv4Client.Binding(lease: lease, boundAt: boundAt),
                   lifetimeApplied: o["lifetimeApplied"]?.boolValue ?? false, v6: v6,
                   v6LifetimeApplied: o["v6"]?["lifetimeApplied"]?.boolValue ?? false)
-    }
-}
-
-enum Hex {
-    static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x57
-            case 0x41...0x46: return c - 0x37
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        for i in stride(from: 0, to: chars.count, by: 2) {
-            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-        }
-        return out
     }
 }
