@@ -1,8 +1,9 @@
 import CNI
-import CSupport
+import CProcess
 import DHCPService
 import Glibc
 import JSON
+import SystemCall
 
 /// The daemon's unix socket: accepts plugin connections, reads one request each, checks who is calling, and
 /// hands the request on; the answer may come later (ADD waits for the server) through the reply closure.
@@ -59,7 +60,7 @@ final class ControlServer {
         for part in directory.split(separator: "/") {
             prefix += "/\(part)"
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw ServerError(description: "create \(prefix): \(String(cString: strerror(errno)))")
+                throw ServerError(description: "create \(prefix): \(errnoText(errno))")
             }
         }
         var address = sockaddr_un()
@@ -70,7 +71,7 @@ final class ControlServer {
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ServerError(description: "socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ServerError(description: "socket: \(errnoText(errno))") }
         var st = stat()
         if lstat(path, &st) == 0 {
             guard st.st_mode & S_IFMT == S_IFSOCK else {
@@ -88,13 +89,13 @@ final class ControlServer {
         guard rc == 0 else {
             let code = errno
             close(fd)
-            throw ServerError(description: "bind \(path): \(String(cString: strerror(code)))")
+            throw ServerError(description: "bind \(path): \(errnoText(code))")
         }
         chmod(path, 0o660)
         guard Glibc.listen(fd, 128) == 0 else {
             let code = errno
             close(fd)
-            throw ServerError(description: "listen \(path): \(String(cString: strerror(code)))")
+            throw ServerError(description: "listen \(path): \(errnoText(code))")
         }
         return fd
     }
@@ -166,8 +167,8 @@ final class ControlServer {
         var bytes = Array((reply.json.serialized(indent: 0) + "\n").utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.send(connection.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR { continue }; break }
+            let n = retryingEINTR { bytes.withUnsafeMutableBytes { Glibc.send(connection.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) } }
+            if n < 0 { break }
             offset += n
         }
         drop(connection.fd)

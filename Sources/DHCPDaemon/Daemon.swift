@@ -1,6 +1,7 @@
-import CSupport
+import CProcess
 import DHCPService
 import Glibc
+import SystemCall
 
 /// `dhcp daemon`: one thread, one poll loop over the control socket and the lease exchange sockets, woken
 /// at the earliest deadline of any lease (retransmission, T1, T2, expiry, ADD budget, lifetime check).
@@ -22,7 +23,7 @@ public enum Daemon {
         let lockPath = options.stateDirectory + "/daemon.lock"
         let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockFD >= 0 else {
-            DaemonLog.line("cannot open \(lockPath): \(String(cString: strerror(errno)))")
+            DaemonLog.line("cannot open \(lockPath): \(errnoText(errno))")
             return 1
         }
         guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
@@ -38,7 +39,7 @@ public enum Daemon {
         if let pidfile = options.pidfile {
             let fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
-                DaemonLog.line("cannot write the pidfile \(pidfile): \(String(cString: strerror(errno)))")
+                DaemonLog.line("cannot write the pidfile \(pidfile): \(errnoText(errno))")
                 return 1
             }
             _ = pidText.withCString { write(fd, $0, strlen($0)) }
@@ -80,7 +81,7 @@ public enum Daemon {
             // Capped so a wall-clock step is noticed within a second or two.
             let wait = deadline.map { max(0, min(($0 - now) * 1000, 2000)) } ?? 2000
             let ready = poll(&fds, nfds_t(fds.count), Int32(wait.rounded(.up)))
-            if ready < 0 && errno != EINTR { DaemonLog.line("poll: \(String(cString: strerror(errno)))"); return }
+            if ready < 0 && errno != EINTR { DaemonLog.line("poll: \(errnoText(errno))"); return }
             let after = WallClock.now()
             if ready > 0 {
                 for (i, p) in fds.enumerated() where p.revents != 0 {

@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 
 /// The daemon's log: one line per event on stderr (journald or the container log keeps it), UTC timestamp
 /// first, then the attachment's client ID, so `grep CONTAINERID` shows one lease's history.
@@ -16,8 +17,8 @@ public enum DaemonLog {
         var bytes = Array("\(stamp) dhcp: \(text)\n".utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; return }
+            let n = retryingEINTR { bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) } }
+            if n < 0 { return }
             offset += n
         }
     }

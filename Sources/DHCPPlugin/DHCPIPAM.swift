@@ -7,6 +7,10 @@ import JSON
 /// DEL and GC release from the lease records themselves (RELEASE from the leased address, record removed),
 /// ADD and CHECK answer 11 (try again later), STATUS 50.
 public struct DHCPIPAM: CNIPlugin {
+    public let name = "dhcp"
+    /// A main plugin hands its IPAM the same CNI_ARGS: MAC= is macvlan's (and podman's), not ours, but must pass.
+    public let argKeys: Set<String> = ["MAC"]
+
     public init() {}
 
     public func add(_ request: Request) throws(CNIError) -> CNIResult {

@@ -1,8 +1,9 @@
 import CNI
-import CSupport
+import CProcess
 import DHCPService
 import Glibc
 import JSON
+import SystemCall
 
 /// One request to the daemon over its unix socket, with a bounded wait for the answer.
 struct DaemonClient {
@@ -19,7 +20,7 @@ struct DaemonClient {
 
     func exchange(_ request: ControlRequest, waitSeconds: Double) throws(CNIError) -> Outcome {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw CNIError(.ioFailure, "socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CNIError(.ioFailure, "socket: \(errnoText(errno))") }
         defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -33,15 +34,16 @@ struct DaemonClient {
         }
         if rc != 0 {
             let code = errno
-            return .unreachable("connect \(socketPath): \(String(cString: strerror(code)))")
+            return .unreachable("connect \(socketPath): \(errnoText(code))")
         }
         var out = Array((request.json.serialized(indent: 0) + "\n").utf8)
         var offset = 0
         while offset < out.count {
-            let n = out.withUnsafeMutableBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = retryingEINTR(untilTerminated: { cs_termination_signal() != 0 }) {
+                out.withUnsafeMutableBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            }
             if n < 0 {
-                if errno == EINTR && cs_termination_signal() == 0 { continue }
-                return .unreachable("sending to \(socketPath): \(String(cString: strerror(errno)))")
+                return .unreachable("sending to \(socketPath): \(errnoText(errno))")
             }
             offset += n
         }
@@ -59,11 +61,12 @@ struct DaemonClient {
             remaining -= Double(end.tv_sec - start.tv_sec) * 1000 + Double(end.tv_nsec - start.tv_nsec) / 1e6
             if ready < 0 {
                 if errno == EINTR && cs_termination_signal() == 0 { continue }
-                throw CNIError(.interrupted, "interrupted while waiting for the DHCP daemon")
+                throw CNIError(.tryAgainLater, "interrupted by signal \(cs_termination_signal()) while waiting for the DHCP daemon",
+                               details: "the daemon goes on with the request; calling again returns its lease")
             }
             if ready == 0 { continue }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 { if errno == EINTR { continue }; return .unreachable("reading from \(socketPath): \(String(cString: strerror(errno)))") }
+            let n = retryingEINTR { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }
+            if n < 0 { return .unreachable("reading from \(socketPath): \(errnoText(errno))") }
             if n == 0 { break }
             answer += chunk[0..<n]
             if answer.count > 1 << 20 { throw CNIError(.decodingFailure, "the DHCP daemon's answer is larger than 1 MiB") }

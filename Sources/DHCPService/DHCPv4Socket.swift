@@ -2,6 +2,7 @@ import DHCPv4
 import Glibc
 import Namespace
 import NetTypes
+import SystemCall
 
 /// Why an exchange socket could not be opened or used.
 public struct ExchangeSocketError: Error, Sendable, CustomStringConvertible {
@@ -65,10 +66,10 @@ public final class DHCPv4Socket {
     static func boundSocket<Address>(family: Int32, ifName: String, address: inout Address, describe: String,
                                      configure: (Int32) -> Void) throws(SocketError) -> Int32 {
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw SocketError(description: "socket: \(String(cString: strerror(errno)))", isGone: false) }
+        guard fd >= 0 else { throw SocketError(description: "socket: \(errnoText(errno))", isGone: false) }
         func fail(_ what: String, _ code: Int32) -> SocketError {
             close(fd)
-            return SocketError(description: "\(what): \(String(cString: strerror(code)))", isGone: code == ENODEV)
+            return SocketError(description: "\(what): \(errnoText(code))", isGone: code == ENODEV)
         }
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
@@ -111,7 +112,7 @@ public final class DHCPv4Socket {
         }
         guard sent == bytes.count else {
             let code = errno
-            throw SocketError(description: "send \(what): \(String(cString: strerror(code)))", isGone: code == ENODEV || code == ENXIO)
+            throw SocketError(description: "send \(what): \(errnoText(code))", isGone: code == ENODEV || code == ENXIO)
         }
     }
 
@@ -120,8 +121,8 @@ public final class DHCPv4Socket {
         var out: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: capacity)
         for _ in 0..<64 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 { if errno == EINTR { continue }; break }
+            let n = retryingEINTR { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }
+            if n < 0 { break }
             out.append(Array(buffer[0..<n]))
         }
         return out

@@ -1,5 +1,6 @@
 import Glibc
 import JSON
+import SystemCall
 
 /// Lease records on disk, one file per attachment in the state directory. Writes are atomic and durable
 /// (temporary file, fsync, rename, fsync of the directory): after a crash a record is either the old one or
@@ -12,7 +13,7 @@ public struct LeaseStore: Sendable {
     public struct StoreError: Error, Sendable, CustomStringConvertible {
         public let description: String
         init(_ operation: String, _ path: String, _ code: Int32) {
-            description = "\(operation) \(path): \(String(cString: strerror(code)))"
+            description = "\(operation) \(path): \(errnoText(code))"
         }
     }
 
@@ -41,9 +42,8 @@ public struct LeaseStore: Sendable {
         guard fd >= 0 else { throw StoreError("create", temporary, errno) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = retryingEINTR { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } }
             if n < 0 {
-                if errno == EINTR { continue }
                 let code = errno
                 close(fd); unlink(temporary)
                 throw StoreError("write", temporary, code)
@@ -116,9 +116,9 @@ public struct LeaseStore: Sendable {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = retryingEINTR { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             if n == 0 { return out }
-            if n < 0 { if errno == EINTR { continue }; throw StoreError("read", path, errno) }
+            if n < 0 { throw StoreError("read", path, errno) }
             out += chunk[0..<n]
             if out.count > 1 << 20 { throw StoreError(description: "\(path): larger than 1 MiB, not a lease record") }
         }

@@ -9,4 +9,4 @@ let arguments = CommandLine.arguments
 if arguments.count > 1 && arguments[1] == "daemon" {
     exit(Daemon.main(arguments: Array(arguments.dropFirst(2))))
 }
-exit(Dispatcher.run(DHCPIPAM()))
+exit(Dispatcher.main(DHCPIPAM()))
