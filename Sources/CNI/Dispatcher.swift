@@ -2,10 +2,16 @@ import CProcess
 import JSON
 
 /// One invocation, validated: the environment and the config.
-public struct Request: Sendable {
+public struct Request {
     public let environment: Environment
     public let config: NetworkConfig
-    public init(environment: Environment, config: NetworkConfig) { self.environment = environment; self.config = config }
+    /// The invocation's log (its error stream, prefixed with the plugin's name).
+    public let log: Log
+    public init(environment: Environment, config: NetworkConfig, log: Log) {
+        self.environment = environment
+        self.config = config
+        self.log = log
+    }
 }
 
 /// What a main plugin implements; the dispatcher does everything the spec says around it.
@@ -55,8 +61,7 @@ public enum Dispatcher {
     /// Runs one invocation and returns the exit status. Results go to stdout; errors go to stdout as CNI error
     /// JSON (runtimes parse stdout), with a copy on stderr for people reading logs.
     public static func run(_ plugin: some CNIPlugin, io: InvocationIO) -> Int32 {
-        StandardIO.logPrefix = plugin.name
-        StandardIO.errorSink = io.writeError
+        let log = Log(prefix: plugin.name, sink: io.writeError)
         let variables = io.variables
         var errorVersion = SpecVersion.latest
         do throws(CNIError) {
@@ -72,7 +77,7 @@ public enum Dispatcher {
             errorVersion = version
             let environment = try Environment.load(variables, command: command, pluginArgKeys: plugin.argKeys)
             try gate(command, version)
-            let request = Request(environment: environment, config: try NetworkConfig(bytes: input, object: object, version: version))
+            let request = Request(environment: environment, config: try NetworkConfig(bytes: input, object: object, version: version), log: log)
             switch command {
             case .add:
                 let result = try plugin.add(request)
@@ -86,7 +91,7 @@ public enum Dispatcher {
             return 0
         } catch {
             io.writeOutput(error.json(version: errorVersion.description).serialized() + "\n")
-            StandardIO.log("error \(error.code.rawValue): \(error)")
+            log("error \(error.code.rawValue): \(error)")
             return 1
         }
     }

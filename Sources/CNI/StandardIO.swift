@@ -36,15 +36,6 @@ public enum StandardIO {
         }
     }
 
-    /// The prefix of every log line: the plugin's name, set once by the dispatcher before anything logs. The
-    /// process is single-threaded (see Dispatcher), so this one piece of global state has no race.
-    nonisolated(unsafe) public static var logPrefix = "cni"
-    /// Where log lines go: stderr, or what a test captures (set with the prefix).
-    nonisolated(unsafe) public static var errorSink: (String) -> Void = { write($0, fd: 2) }
-
-    /// Progress and diagnostics: stderr, never stdout (runtimes parse stdout).
-    public static func log(_ text: String) { errorSink("\(logPrefix): \(text)\n") }
-
     /// The process environment as ordered pairs. Split on bytes: a process gets dozens of variables at every
     /// start, and character-level string scanning showed up in profiles.
     public static func environment() -> [(String, String)] {

@@ -9,12 +9,14 @@ public struct Addressing {
     let attachment: Attachment
     let link: LinkInfo
     let ifName: String
+    let log: Log
     var socket: any RouteOperations { attachment.containerSocket }
 
-    public init(attachment: Attachment, link: LinkInfo, ifName: String) {
+    public init(attachment: Attachment, link: LinkInfo, ifName: String, log: Log) {
         self.attachment = attachment
         self.link = link
         self.ifName = ifName
+        self.log = log
     }
 
     /// How long IPv6 duplicate address detection may take before we give up (the kernel's default is ~1 s).
@@ -45,9 +47,9 @@ public struct Addressing {
                 throw error.cni("adding address \(ip.address) from IPAM plugin \(ipamType) to \(ifName)", code: .addressingFailure)
             }
         }
-        try AddStage.addressesAdded.reached()
+        try attachment.checkpoint(.addressesAdded)
         do { try socket.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(ifName) up") }
-        try AddStage.up.reached()
+        try attachment.checkpoint(.up)
         try confirmAddresses(result.ips.map(\.address), ipamType: ipamType, waitForDAD: hasV6)
         for route in result.routes {
             let gateway = route.gateway(fallingBackTo: result.ips)
@@ -59,12 +61,12 @@ public struct Addressing {
             spec.advmss = route.advmss.map { UInt32($0) }
             do { try socket.addRoute(spec) } catch where error.kind == .exists {
                 // Another interface of this container already routes there: the first one wins (as in the reference).
-                StandardIO.log("route \(route.destination) already exists in \(attachment.containerPath); kept the existing one")
+                log("route \(route.destination) already exists in \(attachment.containerPath); kept the existing one")
             } catch {
                 throw error.cni("adding route \(route.destination)\(gateway.map { " via \($0)" } ?? "") on \(ifName)", code: .addressingFailure)
             }
         }
-        try AddStage.routesAdded.reached()
+        try attachment.checkpoint(.routesAdded)
     }
 
     /// The rule that the result ADD reports is true: every address it will report is read back from the kernel

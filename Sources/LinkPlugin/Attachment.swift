@@ -17,6 +17,9 @@ public struct Attachment {
     public let masterPlace: String
     /// Writes per-interface sysctls inside the container's namespace.
     public let containerSysctls: any SysctlWriting
+    /// What ADD does at each checkpoint it passes (`AddStage.reached`). Tests wrap it to record the order in
+    /// which an ADD really passes them, which must be the declared order the fault build lists.
+    public var checkpoint: (AddStage) throws(CNIError) -> Void = { (stage: AddStage) throws(CNIError) in try stage.reached() }
 
     public init(containerPath: String, containerNamespaceFD: Int32, containerSocket: any RouteOperations,
                 masterSocket: any RouteOperations, masterPlace: String, containerSysctls: any SysctlWriting) {

@@ -10,12 +10,12 @@ public func bestEffortDelete(_ request: Request, system: any LinkSystem, tempora
     let env = request.environment
     // A missing or odd netns is fine for DEL (the container may be gone), but never our own namespace:
     // that would delete a host interface that happens to carry CNI_IFNAME. Refused before anything runs.
-    let container = try system.containerRoutesForDelete(env)
+    let container = try system.containerRoutesForDelete(env, log: request.log)
     var failures: [CNIError] = []
     do { try system.ipam(request)?.delete(request, rollback: false) } catch { failures.append(error) }
     if let container {
         for name in [env.ifName, temporaryName.make(containerID: env.containerID, ifName: env.ifName)] {
-            do { try deleteIfOurs(name, in: container, env: env, isOurs: isOurs) } catch { failures.append(error) }
+            do { try deleteIfOurs(name, in: container, env: env, log: request.log, isOurs: isOurs) } catch { failures.append(error) }
         }
     }
     guard let first = failures.first else { return }
@@ -23,10 +23,10 @@ public func bestEffortDelete(_ request: Request, system: any LinkSystem, tempora
                    details: failures.map(\.details).filter { !$0.isEmpty }.joined(separator: "; "))
 }
 
-private func deleteIfOurs(_ name: String, in socket: any RouteOperations, env: Environment, isOurs: (LinkInfo) -> Bool) throws(CNIError) {
+private func deleteIfOurs(_ name: String, in socket: any RouteOperations, env: Environment, log: Log, isOurs: (LinkInfo) -> Bool) throws(CNIError) {
     guard let link = try lookup(socket, name, "looking up \(name) in \(env.netns)") else { return }
     guard isOurs(link) else {
-        StandardIO.log("DEL: \(name) in \(env.netns) is a \(link.kind?.description ?? "kind-less") interface, not ours; left alone")
+        log("DEL: \(name) in \(env.netns) is a \(link.kind?.description ?? "kind-less") interface, not ours; left alone")
         return
     }
     try deleteLink(socket, index: link.index, "deleting \(name) in \(env.netns)")

@@ -31,8 +31,8 @@ public struct LinkAdd {
             throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
                            details: "CNI_IFNAME must name a new interface; the existing one was left untouched")
         }
-        try AddStage.validated.reached()
-        return try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) -> CNIResult in
+        try attachment.checkpoint(.validated)
+        return try Rollback.guarding(log: request.log) { (rollback: inout Rollback) throws(CNIError) -> CNIResult in
             let link = try createLink(create, up: ipam == nil, rollback: &rollback)
             var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: link.mac?.description,
                                                                     mtu: Int(link.mtu), sandbox: env.netns)])
@@ -42,14 +42,14 @@ public struct LinkAdd {
                     try ipam.delete(request, rollback: true)
                 }
                 let assigned = try ipam.add(request)
-                try AddStage.ipamAdded.reached()
-                try Addressing(attachment: attachment, link: link, ifName: env.ifName).apply(assigned, ipamType: ipam.type)
+                try attachment.checkpoint(.ipamAdded)
+                try Addressing(attachment: attachment, link: link, ifName: env.ifName, log: request.log).apply(assigned, ipamType: ipam.type)
                 result.ips = assigned.ips.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway, interface: 0) }
                 result.routes = assigned.routes
                 result.dns = request.config.dns.merged(with: assigned.dns)
             } else {
                 result.dns = request.config.dns
-                try AddStage.up.reached()
+                try attachment.checkpoint(.up)
             }
             var output = result
             if var chained = previous {
@@ -83,14 +83,14 @@ public struct LinkAdd {
         rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
             try deleteLink(container, index: created.index, "deleting \(temporary)")
         }
-        try AddStage.linkCreated.reached()
+        try attachment.checkpoint(.linkCreated)
         do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
             if error.kind == .exists {
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")
             }
             throw error.cni("renaming \(temporary) to \(env.ifName)")
         }
-        try AddStage.renamed.reached()
+        try attachment.checkpoint(.renamed)
         var link = created
         link.name = env.ifName
         return link

@@ -11,7 +11,7 @@ public protocol LinkSystem {
     func ownRoutes() throws(CNIError) -> any RouteOperations
     /// DEL: the routes of CNI_NETNS, or nil when there is nothing to clean there (empty, gone, not a network
     /// namespace). The plugin's own namespace is refused (code 4).
-    func containerRoutesForDelete(_ env: Environment) throws(CNIError) -> (any RouteOperations)?
+    func containerRoutesForDelete(_ env: Environment, log: Log) throws(CNIError) -> (any RouteOperations)?
     /// The IPAM the config names, or nil for an L2-only network.
     func ipam(_ request: Request) throws(CNIError) -> (any IPAM)?
 }
@@ -44,13 +44,13 @@ public struct Kernel: LinkSystem {
         do { return try RouteSocket() } catch { throw error.cni("opening a netlink socket") }
     }
 
-    public func containerRoutesForDelete(_ env: Environment) throws(CNIError) -> (any RouteOperations)? {
+    public func containerRoutesForDelete(_ env: Environment, log: Log) throws(CNIError) -> (any RouteOperations)? {
         // containerd sends DEL with an empty CNI_NETNS once the task is gone; a deleted or unusable path has
         // nothing of ours either.
         guard !env.netns.isEmpty else { return nil }
         let namespace: NetworkNamespace
         do { namespace = try NetworkNamespace(path: env.netns) } catch {
-            StandardIO.log("DEL: \(error); nothing to delete there")
+            log("DEL: \(error); nothing to delete there")
             return nil
         }
         if let own = try? NetworkNamespace.current(), own.identity == namespace.identity {

@@ -4,8 +4,9 @@ import CNI
 /// the steps run in reverse, and a failing undo does not stop the others. On success the list is dropped.
 public struct Rollback {
     private var steps: [(what: String, undo: () throws(CNIError) -> Void)] = []
+    private let log: Log
 
-    public init() {}
+    public init(log: Log) { self.log = log }
 
     public mutating func register(_ what: String, _ undo: @escaping () throws(CNIError) -> Void) {
         steps.append((what, undo))
@@ -18,7 +19,7 @@ public struct Rollback {
         for step in steps.reversed() {
             do { try step.undo() } catch {
                 failures.append("\(step.what): \(error)")
-                StandardIO.log("rollback: could not \(step.what): \(error)")
+                log("rollback: could not \(step.what): \(error)")
             }
         }
         return failures
@@ -26,8 +27,8 @@ public struct Rollback {
 
     /// Runs `body`; if it throws, runs the undo steps it registered and rethrows its error, with what could
     /// not be undone added to the details (the original error is what the user must see first).
-    public static func guarding<T>(_ body: (inout Rollback) throws(CNIError) -> T) throws(CNIError) -> T {
-        var rollback = Rollback()
+    public static func guarding<T>(log: Log, _ body: (inout Rollback) throws(CNIError) -> T) throws(CNIError) -> T {
+        var rollback = Rollback(log: log)
         do throws(CNIError) {
             return try body(&rollback)
         } catch {

@@ -16,7 +16,7 @@ extension MacvlanPlugin {
                 throw CNIError(.notAvailable, error.message, details: error.details)
             }
             if !master.isUp {
-                StandardIO.log("STATUS: master \"\(master.name)\" is down; ADD works, but containers get no traffic until it is up (ip link set \(master.name) up)")
+                request.log("STATUS: master \"\(master.name)\" is down; ADD works, but containers get no traffic until it is up (ip link set \(master.name) up)")
             }
         }
         try forwardStatus(request, ipam: try system.ipam(request))

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The dispatcher with injected I/O: what it does around any plugin.
-@Suite(.serialized) struct DispatcherTests {
+@Suite struct DispatcherTests {
     /// A plugin that records which verb reached it.
     final class Recorder: CNIPlugin {
         var verbs: [String] = []

@@ -9,7 +9,7 @@ import Testing
 
     @Test func successDropsTheList() throws {
         let log = Log()
-        let value = try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) -> Int in
+        let value = try Rollback.guarding(log: .standardError(prefix: "test")) { (rollback: inout Rollback) throws(CNIError) -> Int in
             rollback.register("a") { () throws(CNIError) in log.entries.append("undo a") }
             return 7
         }
@@ -20,7 +20,7 @@ import Testing
     @Test func undoesNewestFirst() {
         let log = Log()
         let error = thrownError { () throws(CNIError) in
-            try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) in
+            try Rollback.guarding(log: .standardError(prefix: "test")) { (rollback: inout Rollback) throws(CNIError) in
                 for step in ["link", "ipam", "addresses"] {
                     rollback.register(step) { () throws(CNIError) in log.entries.append(step) }
                 }
@@ -35,7 +35,7 @@ import Testing
     @Test func failingUndoDoesNotStopTheOthersAndIsReported() {
         let log = Log()
         let error = thrownError { () throws(CNIError) in
-            try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) in
+            try Rollback.guarding(log: .standardError(prefix: "test")) { (rollback: inout Rollback) throws(CNIError) in
                 rollback.register("delete the link") { () throws(CNIError) in log.entries.append("link") }
                 rollback.register("release the address") { () throws(CNIError) in throw CNIError(.ioFailure, "store gone") }
                 throw CNIError(.linkFailure, "rename failed", details: "EBUSY")
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func runReturnsWhatCouldNotBeUndone() {
-        var rollback = Rollback()
+        var rollback = Rollback(log: .standardError(prefix: "test"))
         rollback.register("x") { () throws(CNIError) in throw CNIError(.ioFailure, "no") }
         rollback.register("y") { () throws(CNIError) in }
         #expect(rollback.run().count == 1)

@@ -1,13 +1,14 @@
 import CNI
 import JSON
+import LinkPlugin
 @testable import Macvlan
 import NetTypes
 import Netlink
 import TestSupport
 import Testing
 
-/// ADD in-process against fakes: each step, L2 and IPAM. Serialized: the dispatcher's log sink is process-wide.
-@Suite(.serialized) struct AddTests: OnFakeSystem {
+/// ADD in-process against fakes: each step, L2 and IPAM.
+@Suite struct AddTests: OnFakeSystem {
     let system = FakeSystem()
 
     func add(_ builder: ConfigBuilder = ConfigBuilder()) throws -> JSONValue {
@@ -25,6 +26,19 @@ import Testing
         #expect(link.parentIndex == 2)
         #expect(!system.container.links.contains { $0.name.hasPrefix("mvtmp") })
         #expect(system.host.links.count == 2)  // nothing new on the host
+    }
+
+    /// The fault build lists `AddStage.allCases` as the order ADD passes its checkpoints (the harness pauses at
+    /// each in that order); this holds the declaration to what ADD really does.
+    @Test func ipamAddPassesEveryCheckpointInTheDeclaredOrder() throws {
+        _ = try add()
+        #expect(system.stagesPassed == AddStage.allCases)
+    }
+
+    @Test func l2AddPassesItsCheckpointsInTheDeclaredOrder() throws {
+        _ = try add(ConfigBuilder().removing("ipam"))
+        #expect(system.stagesPassed == [.validated, .linkCreated, .renamed, .up])
+        #expect(system.stagesPassed == AddStage.allCases.filter(system.stagesPassed.contains))
     }
 
     @Test func alwaysSendsTheMode() throws {

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// DEL is best effort in every degraded state.
-@Suite(.serialized) struct DeleteTests: OnFakeSystem {
+@Suite struct DeleteTests: OnFakeSystem {
     let system = FakeSystem()
 
     func addFirst() {
@@ -107,7 +107,7 @@ import Testing
 }
 
 /// CHECK finds every kind of drift between prevResult and the system.
-@Suite(.serialized) struct CheckTests: OnFakeSystem {
+@Suite struct CheckTests: OnFakeSystem {
     let system = FakeSystem()
 
     /// ADD, then the config CHECK gets: the ADD's result as prevResult.
@@ -210,7 +210,7 @@ import Testing
 }
 
 /// STATUS answers whether an ADD could succeed now; STATUS and GC are forwarded to the IPAM.
-@Suite(.serialized) struct StatusAndGCTests {
+@Suite struct StatusAndGCTests {
     func run(_ system: FakeSystem, _ command: Command, _ builder: ConfigBuilder = ConfigBuilder()) -> Invocation {
         Invocation(MacvlanPlugin(system: system), command, builder.with(["cniVersion": "1.1.0"]))
     }

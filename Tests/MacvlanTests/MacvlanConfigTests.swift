@@ -15,7 +15,7 @@ func request(_ overrides: JSONObject = JSONObject(), args: String = "", command:
     let environment = try Environment.load([("CNI_COMMAND", command.rawValue), ("CNI_CONTAINERID", "c1"), ("CNI_NETNS", "/x"),
                                             ("CNI_IFNAME", "eth0"), ("CNI_ARGS", args)], command: command,
                                            pluginArgKeys: MacvlanPlugin().argKeys)
-    return Request(environment: environment, config: try NetworkConfig(bytes: bytes, object: parsed, version: v))
+    return Request(environment: environment, config: try NetworkConfig(bytes: bytes, object: parsed, version: v), log: .standardError(prefix: "test"))
 }
 
 func config(_ overrides: JSONObject = JSONObject(), args: String = "", version: String = "1.0.0") throws(CNIError) -> MacvlanConfig {

@@ -9,7 +9,7 @@ import Testing
 
 /// ADD failing at every stage: the error is the original one, the link is gone, IPAM DEL ran (also when IPAM
 /// ADD itself failed), and undo failures are collected in the details.
-@Suite(.serialized) struct RollbackTests: OnFakeSystem {
+@Suite struct RollbackTests: OnFakeSystem {
     let system = FakeSystem()
 
     func failingAdd(_ builder: ConfigBuilder = ConfigBuilder()) throws -> JSONValue {

@@ -38,6 +38,6 @@ public struct ConfigBuilder {
     public func request(_ command: Command, argKeys: Set<String> = ["MAC"]) throws(CNIError) -> Request {
         let (parsed, version) = try NetworkConfig.version(of: bytes)
         let environment = try Environment.load(variables(command), command: command, pluginArgKeys: argKeys)
-        return Request(environment: environment, config: try NetworkConfig(bytes: bytes, object: parsed, version: version))
+        return Request(environment: environment, config: try NetworkConfig(bytes: bytes, object: parsed, version: version), log: .standardError(prefix: "test"))
     }
 }

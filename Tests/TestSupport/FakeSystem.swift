@@ -26,6 +26,8 @@ public final class FakeSystem: LinkSystem {
     public var containerIsOwn = false
     /// Opening the container fails with this (e.g. code 3, no such namespace).
     public var attachFailure: CNIError?
+    /// The ADD checkpoints passed, in order.
+    public private(set) var stagesPassed: [AddStage] = []
 
     public init(masterUp: Bool = true) {
         host = FakeRoutes.host(masterUp: masterUp)
@@ -35,14 +37,19 @@ public final class FakeSystem: LinkSystem {
     public func attach(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
         if let attachFailure { throw attachFailure }
         if containerIsOwn { throw CNIError(.invalidEnvironment, "CNI_NETNS is the plugin's own network namespace") }
-        return Attachment(containerPath: request.environment.netns, containerNamespaceFD: 42, containerSocket: container,
-                          masterSocket: linkInContainer ? container : host,
-                          masterPlace: linkInContainer ? "the container's namespace" : "the plugin's namespace", containerSysctls: sysctls)
+        var attachment = Attachment(containerPath: request.environment.netns, containerNamespaceFD: 42, containerSocket: container,
+                                    masterSocket: linkInContainer ? container : host,
+                                    masterPlace: linkInContainer ? "the container's namespace" : "the plugin's namespace", containerSysctls: sysctls)
+        attachment.checkpoint = { [unowned self] (stage: AddStage) throws(CNIError) in
+            stagesPassed.append(stage)
+            try stage.reached()
+        }
+        return attachment
     }
 
     public func ownRoutes() throws(CNIError) -> any RouteOperations { host }
 
-    public func containerRoutesForDelete(_ env: Environment) throws(CNIError) -> (any RouteOperations)? {
+    public func containerRoutesForDelete(_ env: Environment, log: Log) throws(CNIError) -> (any RouteOperations)? {
         if containerIsOwn { throw CNIError(.invalidEnvironment, "CNI_NETNS is the plugin's own network namespace") }
         return containerGone || env.netns.isEmpty ? nil : container
     }

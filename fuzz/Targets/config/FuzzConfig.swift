@@ -36,7 +36,7 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     for command in [Command.add, .del, .check, .status, .gc] {
         guard let environment = try? Environment.load(variables, command: command) else { fatalError("fixed environment rejected") }
         do throws(CNIError) {
-            let macvlan = try MacvlanConfig(Request(environment: environment, config: config))
+            let macvlan = try MacvlanConfig(Request(environment: environment, config: config, log: .standardError(prefix: "fuzz")))
             _ = try macvlan.mtu(forMaster: "parent0", masterMTU: 1500)
         } catch { render(error, version.description) }
     }
