@@ -55,8 +55,8 @@ public struct Addressing {
             let gateway = route.gateway(fallingBackTo: result.ips)
             var spec = RouteSpec(destination: route.destination.network, gateway: gateway, outputIndex: link.index)
             spec.priority = route.priority.map { UInt32($0) }
-            spec.table = route.table.map { UInt32($0) }
-            spec.scope = route.scope.map { UInt8(truncatingIfNeeded: $0) }
+            spec.table = route.table.map { RouteTable(rawValue: UInt32($0)) }
+            spec.scope = route.scope.map { RouteScope(rawValue: UInt8(truncatingIfNeeded: $0)) }
             spec.mtu = route.mtu.map { UInt32($0) }
             spec.advmss = route.advmss.map { UInt32($0) }
             do { try socket.addRoute(spec) } catch where error.kind == .exists {

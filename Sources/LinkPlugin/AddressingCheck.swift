@@ -19,7 +19,7 @@ public func checkAddressing(_ previous: CNIResult, interfaceIndex: Int, link: Li
         let gateway = route.gateway(fallingBackTo: ourIPs)
         let found = routes.contains { r in
             r.destination == route.destination.network && (gateway == nil || r.gateway == gateway)
-                && (route.table == nil || r.table == UInt32(route.table!))
+                && (route.table == nil || r.table.rawValue == UInt32(route.table!))
                 && (route.priority == nil || r.priority == UInt32(route.priority!))
         }
         if !found {

@@ -5,50 +5,81 @@ import NetTypes
 // The C headers import their constants with assorted types (anonymous enums as Int, macros as Int32, named
 // enums as structs with .rawValue). Everything is converted here, once, to the width netlink carries.
 
-/// rtm_scope values.
-public enum RouteScope {
-    public static let universe = UInt8(RT_SCOPE_UNIVERSE.rawValue)
-    public static let site = UInt8(RT_SCOPE_SITE.rawValue)
-    public static let link = UInt8(RT_SCOPE_LINK.rawValue)
-    public static let host = UInt8(RT_SCOPE_HOST.rawValue)
-    public static let nowhere = UInt8(RT_SCOPE_NOWHERE.rawValue)
+// Values the kernel reports are open types: it can send a scope, table, type or flag we have no name for, and
+// that value must survive a round trip. Integer literals are accepted for the numeric ones (tables are ids).
+
+/// rtm_scope (also ifa_scope).
+public struct RouteScope: RawRepresentable, Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt8) { rawValue = value }
+    public var description: String { "\(rawValue)" }
+
+    public static let universe = RouteScope(rawValue: UInt8(RT_SCOPE_UNIVERSE.rawValue))
+    public static let site = RouteScope(rawValue: UInt8(RT_SCOPE_SITE.rawValue))
+    public static let link = RouteScope(rawValue: UInt8(RT_SCOPE_LINK.rawValue))
+    public static let host = RouteScope(rawValue: UInt8(RT_SCOPE_HOST.rawValue))
+    public static let nowhere = RouteScope(rawValue: UInt8(RT_SCOPE_NOWHERE.rawValue))
 }
 
-/// Routing table ids.
-public enum RouteTable {
-    public static let unspecified = UInt32(RT_TABLE_UNSPEC.rawValue)
-    public static let main = UInt32(RT_TABLE_MAIN.rawValue)
-    public static let local = UInt32(RT_TABLE_LOCAL.rawValue)
+/// Routing table ids (RTA_TABLE; rtm_table holds only the ids below 256).
+public struct RouteTable: RawRepresentable, Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt32) { rawValue = value }
+    public var description: String { "\(rawValue)" }
+
+    public static let unspecified = RouteTable(rawValue: UInt32(RT_TABLE_UNSPEC.rawValue))
+    public static let main = RouteTable(rawValue: UInt32(RT_TABLE_MAIN.rawValue))
+    public static let local = RouteTable(rawValue: UInt32(RT_TABLE_LOCAL.rawValue))
 }
 
-/// rtm_type values.
-public enum RouteType {
-    public static let unicast = UInt8(RTN_UNICAST)
-    public static let local = UInt8(RTN_LOCAL)
-    public static let broadcast = UInt8(RTN_BROADCAST)
-    public static let multicast = UInt8(RTN_MULTICAST)
-    public static let unreachable = UInt8(RTN_UNREACHABLE)
+/// rtm_type.
+public struct RouteType: RawRepresentable, Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt8) { rawValue = value }
+    public var description: String { "\(rawValue)" }
+
+    public static let unicast = RouteType(rawValue: UInt8(RTN_UNICAST))
+    public static let local = RouteType(rawValue: UInt8(RTN_LOCAL))
+    public static let broadcast = RouteType(rawValue: UInt8(RTN_BROADCAST))
+    public static let multicast = RouteType(rawValue: UInt8(RTN_MULTICAST))
+    public static let unreachable = RouteType(rawValue: UInt8(RTN_UNREACHABLE))
 }
 
-/// Interface and address flags the plugin looks at.
-public enum InterfaceFlags {
+/// ifi_flags: the interface flags the plugin looks at.
+public struct InterfaceFlags: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
     // From linux/if.h, which cannot be included next to glibc's net/if.h.
-    public static let up: UInt32 = 0x1
-    public static let loopback: UInt32 = 0x8
-    public static let lowerUp: UInt32 = 0x10000
+    public static let up = InterfaceFlags(rawValue: 0x1)
+    public static let loopback = InterfaceFlags(rawValue: 0x8)
+    public static let lowerUp = InterfaceFlags(rawValue: 0x10000)
 }
 
-public enum AddressFlags {
-    public static let tentative = UInt32(IFA_F_TENTATIVE)
-    public static let dadFailed = UInt32(IFA_F_DADFAILED)
-    public static let nodad = UInt32(IFA_F_NODAD)
-    public static let permanent = UInt32(IFA_F_PERMANENT)
+/// IFA_FLAGS / ifa_flags: the address flags the plugin looks at.
+public struct AddressFlags: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let tentative = AddressFlags(rawValue: UInt32(IFA_F_TENTATIVE))
+    public static let dadFailed = AddressFlags(rawValue: UInt32(IFA_F_DADFAILED))
+    public static let nodad = AddressFlags(rawValue: UInt32(IFA_F_NODAD))
+    public static let permanent = AddressFlags(rawValue: UInt32(IFA_F_PERMANENT))
 }
 
-/// ARPHRD_* values of ifi_type.
-public enum HardwareType {
-    public static let ether: UInt16 = 1
-    public static let loopback: UInt16 = 772
+/// ifi_type (ARPHRD_*).
+public struct HardwareType: RawRepresentable, Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public init(integerLiteral value: UInt16) { rawValue = value }
+    public var description: String { "\(rawValue)" }
+
+    // From linux/if_arp.h, which cannot be included next to glibc's net/if_arp.h.
+    public static let ether = HardwareType(rawValue: 1)
+    public static let loopback = HardwareType(rawValue: 772)
 }
 
 /// Internal constants at the widths the message code uses.

@@ -8,8 +8,8 @@ public struct LinkInfo: Sendable, Equatable {
     public var macvlanBroadcastQueueLength: UInt32?  // IFLA_MACVLAN_BC_QUEUE_LEN if present
     public var mac: MACAddress?                      // IFLA_ADDRESS when it is 6 bytes
     public var mtu: UInt32
-    public var flags: UInt32                         // ifi_flags
-    public var hardwareType: UInt16                  // ifi_type (ARPHRD_ETHER = 1)
+    public var flags: InterfaceFlags                 // ifi_flags
+    public var hardwareType: HardwareType            // ifi_type
     public var parentIndex: Int32?                   // IFLA_LINK
     public var linkNetnsID: Int32?                   // IFLA_LINK_NETNSID: the parent lives in another namespace
     public var txQueueLength: UInt32                 // IFLA_TXQLEN
@@ -17,7 +17,7 @@ public struct LinkInfo: Sendable, Equatable {
 
     public init(index: Int32, name: String, kind: LinkKind? = nil,
                 macvlanBroadcastQueueLength: UInt32? = nil, mac: MACAddress? = nil, mtu: UInt32 = 0,
-                flags: UInt32 = 0, hardwareType: UInt16 = 0, parentIndex: Int32? = nil, linkNetnsID: Int32? = nil,
+                flags: InterfaceFlags = [], hardwareType: HardwareType = 0, parentIndex: Int32? = nil, linkNetnsID: Int32? = nil,
                 txQueueLength: UInt32 = 0, operState: UInt8 = 0) {
         self.index = index
         self.name = name
@@ -34,6 +34,6 @@ public struct LinkInfo: Sendable, Equatable {
     }
 
     /// Derived from `flags`, never stored: they cannot go stale when the flags change.
-    public var isUp: Bool { flags & InterfaceFlags.up != 0 }      // IFF_UP (administrative)
-    public var isLoopback: Bool { flags & InterfaceFlags.loopback != 0 }
+    public var isUp: Bool { flags.contains(.up) } // IFF_UP (administrative)
+    public var isLoopback: Bool { flags.contains(.loopback) }
 }

@@ -29,8 +29,8 @@ public func parseLinkMessage(_ bytes: [UInt8]) -> LinkInfo? {
     withMessage(bytes, types: K.newLink...K.delLink, header: ifinfomsg.self) { ifi, region -> LinkInfo? in
         let attrs = Attributes.table(in: region)
         guard let nameAttr = attrs[K.iflaIfname], ifi.ifi_index > 0 else { return nil }
-        var link = LinkInfo(index: ifi.ifi_index, name: nameAttr.string, flags: ifi.ifi_flags,
-                            hardwareType: ifi.ifi_type)
+        var link = LinkInfo(index: ifi.ifi_index, name: nameAttr.string, flags: InterfaceFlags(rawValue: ifi.ifi_flags),
+                            hardwareType: HardwareType(rawValue: ifi.ifi_type))
         link.mac = attrs[K.iflaAddress].flatMap { MACAddress(bytes: $0.byteArray) }
         link.mtu = attrs[K.iflaMTU]?.u32 ?? 0
         link.parentIndex = attrs[K.iflaLink]?.i32
@@ -62,9 +62,9 @@ public func parseAddressMessage(_ bytes: [UInt8]) -> AddressInfo? {
         guard let raw = attrs[K.ifaLocal] ?? attrs[K.ifaAddress],
               let address = IPAddress(bytes: raw.byteArray), address.family == family,
               let prefix = IPPrefix(address: address, prefixLength: Int(ifa.ifa_prefixlen)) else { return nil }
-        let flags = attrs[K.ifaFlags]?.u32 ?? UInt32(ifa.ifa_flags)
+        let flags = AddressFlags(rawValue: attrs[K.ifaFlags]?.u32 ?? UInt32(ifa.ifa_flags))
         return AddressInfo(index: Int32(bitPattern: ifa.ifa_index), prefix: prefix, flags: flags,
-                           scope: ifa.ifa_scope)
+                           scope: RouteScope(rawValue: ifa.ifa_scope))
     }
 }
 
@@ -82,8 +82,8 @@ public func parseRouteMessage(_ bytes: [UInt8]) -> RouteInfo? {
         guard let destination = IPPrefix(address: destinationAddress, prefixLength: Int(rtm.rtm_dst_len))
         else { return nil }
         var route = RouteInfo(destination: destination,
-                              table: attrs[K.rtaTable]?.u32 ?? UInt32(rtm.rtm_table),
-                              scope: rtm.rtm_scope, type: rtm.rtm_type, protocolID: rtm.rtm_protocol)
+                              table: RouteTable(rawValue: attrs[K.rtaTable]?.u32 ?? UInt32(rtm.rtm_table)),
+                              scope: RouteScope(rawValue: rtm.rtm_scope), type: RouteType(rawValue: rtm.rtm_type), protocolID: rtm.rtm_protocol)
         route.gateway = attrs[K.rtaGateway].flatMap { IPAddress(bytes: $0.byteArray) }
         route.outputIndex = attrs[K.rtaOif]?.i32
         route.priority = attrs[K.rtaPriority]?.u32 ?? 0

@@ -66,7 +66,7 @@ public enum RouteRequest {
     public static func renameLink(index: Int32, to name: String, up: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let operation = "rename link index \(index) to \(name)"
         try validateName(name, operation: operation)
-        let upFlag = up ? InterfaceFlags.up : 0
+        let upFlag: InterfaceFlags = up ? .up : []
         let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index, ifFlags: upFlag, change: upFlag)
         b.putString(K.iflaIfname, name)
         return try finish(b, operation: operation)
@@ -75,7 +75,7 @@ public enum RouteRequest {
     /// RTM_SETLINK changing only IFF_UP (ifi_change masks every other flag).
     public static func setLinkUp(index: Int32, _ up: Bool, sequence: UInt32) -> [UInt8] {
         linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index,
-                    ifFlags: up ? InterfaceFlags.up : 0, change: InterfaceFlags.up).bytes
+                    ifFlags: up ? .up : [], change: .up).bytes
     }
 
     // MARK: addresses
@@ -92,7 +92,7 @@ public enum RouteRequest {
         var header = ifaddrmsg()
         header.ifa_family = prefix.family.netlinkFamily
         header.ifa_prefixlen = UInt8(prefix.prefixLength)
-        header.ifa_scope = RouteScope.universe
+        header.ifa_scope = RouteScope.universe.rawValue
         header.ifa_index = UInt32(bitPattern: index)
         b.putFamilyHeader(header)
         b.putBytes(K.ifaLocal, prefix.address.bytes)
@@ -138,10 +138,10 @@ public enum RouteRequest {
         var header = rtmsg()
         header.rtm_family = family.netlinkFamily
         header.rtm_dst_len = UInt8(spec.destination.prefixLength)
-        header.rtm_table = table < 256 ? UInt8(table) : UInt8(RouteTable.unspecified)
+        header.rtm_table = UInt8(table.rawValue < 256 ? table.rawValue : RouteTable.unspecified.rawValue)
         header.rtm_protocol = K.protoBoot
-        header.rtm_scope = spec.effectiveScope
-        header.rtm_type = RouteType.unicast
+        header.rtm_scope = spec.effectiveScope.rawValue
+        header.rtm_type = RouteType.unicast.rawValue
         b.putFamilyHeader(header)
         if spec.destination.prefixLength > 0 {
             b.putBytes(K.rtaDst, spec.destination.network.address.bytes)
@@ -149,7 +149,7 @@ public enum RouteRequest {
         if let gateway = spec.gateway { b.putBytes(K.rtaGateway, gateway.bytes) }
         b.putU32(K.rtaOif, UInt32(bitPattern: spec.outputIndex))
         if let priority = spec.priority { b.putU32(K.rtaPriority, priority) }
-        b.putU32(K.rtaTable, table)
+        b.putU32(K.rtaTable, table.rawValue)
         if spec.mtu != nil || spec.advmss != nil {
             b.nest(K.rtaMetrics) {
                 if let mtu = spec.mtu { b.putU32(K.rtaxMTU, mtu) }
@@ -176,13 +176,13 @@ public enum RouteRequest {
     // MARK: helpers
 
     private static func linkMessage(_ type: UInt16, flags: UInt16, sequence: UInt32, index: Int32,
-                                    ifFlags: UInt32 = 0, change: UInt32 = 0) -> MessageBuilder {
+                                    ifFlags: InterfaceFlags = [], change: InterfaceFlags = []) -> MessageBuilder {
         let b = MessageBuilder(type: type, flags: flags, sequence: sequence)
         var header = ifinfomsg()
         header.ifi_family = K.afUnspec
         header.ifi_index = index
-        header.ifi_flags = ifFlags
-        header.ifi_change = change
+        header.ifi_flags = ifFlags.rawValue
+        header.ifi_change = change.rawValue
         b.putFamilyHeader(header)
         return b
     }

@@ -6,15 +6,15 @@ public struct RouteInfo: Sendable, Equatable {
     public var gateway: IPAddress?
     public var outputIndex: Int32?       // nil for multipath or blackhole routes
     public var priority: UInt32          // 0 if absent
-    public var table: UInt32             // RTA_TABLE if present, else rtm_table
-    public var scope: UInt8
-    public var type: UInt8               // rtm_type (RouteType.unicast = 1, .local = 2, ...)
+    public var table: RouteTable             // RTA_TABLE if present, else rtm_table
+    public var scope: RouteScope
+    public var type: RouteType           // rtm_type
     public var protocolID: UInt8         // rtm_protocol
     public var mtu: UInt32?
     public var advmss: UInt32?
 
     public init(destination: IPPrefix, gateway: IPAddress? = nil, outputIndex: Int32? = nil, priority: UInt32 = 0,
-                table: UInt32 = RouteTable.main, scope: UInt8 = 0, type: UInt8 = RouteType.unicast,
+                table: RouteTable = .main, scope: RouteScope = .universe, type: RouteType = .unicast,
                 protocolID: UInt8 = 0, mtu: UInt32? = nil, advmss: UInt32? = nil) {
         self.destination = destination
         self.gateway = gateway

@@ -6,8 +6,8 @@ public struct RouteSpec: Sendable, Equatable {
     public var gateway: IPAddress?
     public var outputIndex: Int32        // RTA_OIF
     public var priority: UInt32?         // RTA_PRIORITY (metric)
-    public var table: UInt32?            // RTA_TABLE; rtm_table carries it too when < 256
-    public var scope: UInt8?             // rtm_scope
+    public var table: RouteTable?            // RTA_TABLE; rtm_table carries it too when < 256
+    public var scope: RouteScope?            // rtm_scope
     public var mtu: UInt32?              // RTA_METRICS / RTAX_MTU
     public var advmss: UInt32?           // RTA_METRICS / RTAX_ADVMSS
 
@@ -18,7 +18,7 @@ public struct RouteSpec: Sendable, Equatable {
     }
 
     /// The scope the request will carry.
-    public var effectiveScope: UInt8 { scope ?? (gateway == nil ? RouteScope.link : RouteScope.universe) }
+    public var effectiveScope: RouteScope { scope ?? (gateway == nil ? .link : .universe) }
     /// The table the request will carry.
-    public var effectiveTable: UInt32 { table ?? RouteTable.main }
+    public var effectiveTable: RouteTable { table ?? .main }
 }

@@ -90,7 +90,7 @@ import Testing
         m.attr(Int(IFA_FLAGS), u32: 0x40 | 0x200)
         let a = try #require(parseAddressMessage(m.finished))
         #expect(a.prefix == IPPrefix("fd00::2/64") && a.index == 5 && a.isTentative && !a.isDADFailed)
-        #expect(a.flags == 0x240)
+        #expect(a.flags.rawValue == 0x240)
 
         var v4 = ifaddrmsg()
         v4.ifa_family = UInt8(AF_INET)
@@ -101,7 +101,7 @@ import Testing
         p.attr(Int(IFA_ADDRESS), [10, 0, 0, 1])   // peer
         p.attr(Int(IFA_LOCAL), [10, 0, 0, 2])     // ours
         let b = try #require(parseAddressMessage(p.finished))
-        #expect(b.prefix == IPPrefix("10.0.0.2/32") && b.isDADFailed && b.flags == 0x08)
+        #expect(b.prefix == IPPrefix("10.0.0.2/32") && b.isDADFailed && b.flags.rawValue == 0x08)
     }
 
     @Test func addressRejectsInconsistentLengths() {

@@ -104,7 +104,7 @@ import Testing
         #expect(m.type == UInt16(RTM_NEWROUTE) && m.flags == requestAck | createExcl)
         let rtm = m.familyHeader(as: rtmsg.self)
         #expect(rtm.rtm_family == UInt8(AF_INET) && rtm.rtm_dst_len == 24 && rtm.rtm_table == 100)
-        #expect(rtm.rtm_scope == RouteScope.universe && rtm.rtm_type == RouteType.unicast)
+        #expect(rtm.rtm_scope == RouteScope.universe.rawValue && rtm.rtm_type == RouteType.unicast.rawValue)
         #expect(rtm.rtm_protocol == UInt8(RTPROT_BOOT))
         #expect(m.attributes[UInt16(RTA_DST.rawValue)] == [192, 168, 50, 0])   // masked
         #expect(m.attributes[UInt16(RTA_GATEWAY.rawValue)] == [10, 0, 0, 1])
@@ -122,11 +122,11 @@ import Testing
                                             familyHeaderSize: MemoryLayout<rtmsg>.size))
         let rtm = m.familyHeader(as: rtmsg.self)
         #expect(rtm.rtm_family == UInt8(AF_INET6) && rtm.rtm_dst_len == 0)
-        #expect(rtm.rtm_table == UInt8(RT_TABLE_MAIN.rawValue) && rtm.rtm_scope == RouteScope.universe)
+        #expect(rtm.rtm_table == UInt8(RT_TABLE_MAIN.rawValue) && rtm.rtm_scope == RouteScope.universe.rawValue)
         #expect(m.attributes[UInt16(RTA_DST.rawValue)] == nil)
         #expect(m.attributes[UInt16(RTA_PRIORITY.rawValue)] == nil)
         #expect(m.attributes[UInt16(RTA_METRICS.rawValue)] == nil)
-        #expect(m.u32(Int(RTA_TABLE.rawValue)) == RouteTable.main)
+        #expect(m.u32(Int(RTA_TABLE.rawValue)) == RouteTable.main.rawValue)
     }
 
     @Test func linkScopeAndLargeTable() throws {
@@ -135,7 +135,7 @@ import Testing
         let m = try #require(DecodedMessage(try RouteRequest.newRoute(spec, sequence: 2),
                                             familyHeaderSize: MemoryLayout<rtmsg>.size))
         let rtm = m.familyHeader(as: rtmsg.self)
-        #expect(rtm.rtm_scope == RouteScope.link)
+        #expect(rtm.rtm_scope == RouteScope.link.rawValue)
         #expect(rtm.rtm_table == UInt8(RT_TABLE_UNSPEC.rawValue))
         #expect(m.u32(Int(RTA_TABLE.rawValue)) == 1000)
         #expect(m.attributes[UInt16(RTA_GATEWAY.rawValue)] == nil)
@@ -143,7 +143,7 @@ import Testing
         spec.scope = RouteScope.host
         let m2 = try #require(DecodedMessage(try RouteRequest.newRoute(spec, sequence: 2),
                                              familyHeaderSize: MemoryLayout<rtmsg>.size))
-        #expect(m2.familyHeader(as: rtmsg.self).rtm_scope == RouteScope.host)
+        #expect(m2.familyHeader(as: rtmsg.self).rtm_scope == RouteScope.host.rawValue)
     }
 
     @Test func mixedFamilyGatewayIsRejected() {

@@ -28,9 +28,9 @@ public final class FakeRoutes: RouteOperations {
     /// A host namespace with an Ethernet master `eth0` (index 2, MTU 1500) and a default route through it.
     public static func host(masterUp: Bool = true) -> FakeRoutes {
         let host = FakeRoutes()
-        host.links = [LinkInfo(index: 1, name: "lo", mtu: 65536, flags: 0x9, hardwareType: HardwareType.loopback),
+        host.links = [LinkInfo(index: 1, name: "lo", mtu: 65536, flags: [.up, .loopback], hardwareType: HardwareType.loopback),
                       LinkInfo(index: 2, name: "eth0", kind: .other("veth"), mac: MACAddress("02:00:00:00:00:02"), mtu: 1500,
-                               flags: masterUp ? 0x1003 : 0x1002, hardwareType: HardwareType.ether)]
+                               flags: InterfaceFlags(rawValue: masterUp ? 0x1003 : 0x1002), hardwareType: HardwareType.ether)]
         host.defaultRoute = 2
         return host
     }
@@ -63,7 +63,7 @@ public final class FakeRoutes: RouteOperations {
         nextIndex += 1
         target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: .macvlanFamily(request.device, mode: request.mode),
                                      mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
-                                     mtu: request.mtu ?? parent.mtu, flags: 0x1002, hardwareType: HardwareType.ether,
+                                     mtu: request.mtu ?? parent.mtu, flags: InterfaceFlags(rawValue: 0x1002), hardwareType: HardwareType.ether,
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
     }
 
@@ -80,13 +80,13 @@ public final class FakeRoutes: RouteOperations {
         guard !links.contains(where: { $0.name == name }) else { throw Self.error(EEXIST, "rename") }
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "rename") }
         links[i].name = name
-        if up { links[i].flags |= InterfaceFlags.up }
+        if up { links[i].flags.insert(.up) }
     }
 
     public func setLinkUp(index: Int32) throws(NetlinkError) {
         try op("setLinkUp")
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "up") }
-        links[i].flags |= InterfaceFlags.up
+        links[i].flags.insert(.up)
     }
 
     public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
@@ -101,7 +101,7 @@ public final class FakeRoutes: RouteOperations {
         let tentative = tentativeDumps > 0
         if tentative { tentativeDumps -= 1 }
         return addressList.filter { index == nil || $0.index == index }.map { address in
-            tentative && address.prefix.family == .v6 ? AddressInfo(index: address.index, prefix: address.prefix, flags: AddressFlags.tentative) : address
+            tentative && address.prefix.family == .v6 ? AddressInfo(index: address.index, prefix: address.prefix, flags: .tentative) : address
         }
     }
 
