@@ -2,9 +2,11 @@ import Glibc
 import NetTypes
 
 /// The on-disk state of host access, like host-local's store: `<dataDir>/<network>/<containerID>:<ifName>`,
-/// one record per attachment, replaced atomically (temporary file, fsync, rename), and `<dataDir>/.lock`, an
-/// flock that every change to records and shims is made under. Network names and container IDs never start
-/// with '.', so the lock and temporary files cannot collide with them.
+/// one record per attachment, replaced atomically (temporary file, rename), and `<dataDir>/.lock`, an flock
+/// that every change to records and shims is made under. Network names and container IDs never start with
+/// '.', so the lock and temporary files cannot collide with them. No fsync: a record only has to outlive the
+/// plugin process (the page cache does that); what it describes, the shim and its routes, does not survive a
+/// reboot anyway.
 public struct StateStore: Sendable {
     public let root: String
     /// How long `lock()` waits for another plugin process before giving up.
@@ -86,18 +88,12 @@ public struct StateStore: Sendable {
             }
             offset += n
         }
-        let synced = fsync(fd) == 0 ? 0 : errno
         close(fd)
-        guard synced == 0 else {
-            unlink(temporary)
-            throw failure("syncing \(temporary)", synced)
-        }
         guard rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
             throw failure("renaming \(temporary) to \(path)", code)
         }
-        syncDirectory(directory)
     }
 
     /// Removes the record of `key`; one that is already gone counts as removed.
@@ -197,15 +193,6 @@ public struct StateStore: Sendable {
             if !name.hasBytePrefix(UInt8(ascii: ".")) { names.append(name) }
         }
         return names.sorted()
-    }
-
-    /// Makes a rename durable; best effort (tmpfs and some file systems do not support it, and the rename
-    /// itself is already atomic).
-    private func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
     }
 }
 
