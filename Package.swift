@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "Namespace", dependencies: ["CNamespaces", "NetTypes", "SystemCall"]),
         .target(name: "CNI", dependencies: ["JSON", "NetTypes", "CProcess", "SystemCall"]),
         .target(name: "LinkPlugin", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes"]),
-        .target(name: "Macvlan", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes"]),
+        // The host-side shim, host routes and their state; knows no CNI.
+        .target(name: "HostAccess", dependencies: ["Netlink", "Namespace", "NetTypes"]),
+        .target(name: "Macvlan", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "HostAccess"]),
         .executableTarget(name: "macvlan", dependencies: ["Macvlan", "LinkPlugin"]),
         // DHCPv6 client (RFC 8415): codec and a socket-free transaction engine the dhcp daemon drives.
         .target(name: "DHCPv6", dependencies: ["NetTypes"]),
@@ -44,11 +46,12 @@ let package = Package(
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "NetTypes"]),
         // Fakes behind the LinkSystem/RouteOperations/IPAM protocols, a config builder, expectCode: the verbs run
         // in-process without root. Under Tests/: it is never part of what ships.
-        .target(name: "TestSupport", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "JSON"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "JSON", "Namespace"], path: "Tests/TestSupport"),
         .testTarget(name: "LinkPluginTests", dependencies: ["LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes"]),
-        .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes", "JSON"]),
+        .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes", "JSON", "HostAccess"]),
         .testTarget(name: "DHCPv6Tests", dependencies: ["DHCPv6", "NetTypes"], exclude: ["Fixtures"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCPv4", "DHCPv6", "DHCPService", "DHCPDaemon", "CNI", "JSON", "NetTypes"]),
+        .testTarget(name: "HostAccessTests", dependencies: ["HostAccess", "TestSupport", "Netlink", "Namespace", "NetTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )

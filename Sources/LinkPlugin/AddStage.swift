@@ -1,7 +1,7 @@
 import CNI
 
 /// The points of an ADD at which the world has changed a little more, declared in the order an ADD passes
-/// them (L2-only ADDs skip ipam-added, addresses-added and routes-added). At each, a termination signal that
+/// them (L2-only ADDs skip ipam-added, addresses-added and routes-added; ADDs without hostAccess the last four). At each, a termination signal that
 /// has arrived becomes an error, so the rollback runs (code 104). In the fault-injection build (compile-time
 /// condition FAULT_INJECTION, `scripts/build --fault-injection`) the process can also stop itself there,
 /// for the harness to kill it and prove that the next DEL cleans up; the shipped binary has no such hook.
@@ -13,6 +13,11 @@ public enum AddStage: String, CaseIterable, Sendable {
     case addressesAdded = "addresses-added"
     case up = "up"
     case routesAdded = "routes-added"
+    // With the macvlan plugin's hostAccess only: the host side of the attachment (see the HostAccess module).
+    case hostAccessRecorded = "host-access-recorded"
+    case shimReady = "shim-ready"
+    case hostRoutesAdded = "host-routes-added"
+    case containerRoutesAdded = "container-routes-added"
 
     /// The checkpoint: pause here if the fault build was asked to, then honour a pending termination signal.
     public func reached() throws(CNIError) {

@@ -4,9 +4,10 @@ import Netlink
 /// DEL of a link plugin, best effort: IPAM DEL and the link deletion are both attempted and their failures
 /// collected. What is already gone (namespace, link, master) counts as deleted, so DEL can be repeated.
 /// `isOurs` says whether a link found under CNI_IFNAME (or the temporary name) is one this plugin would have
-/// made; anything else is left alone.
+/// made; anything else is left alone. `alsoDelete`: what the plugin keeps outside the container (the macvlan
+/// plugin's hostAccess), attempted like the rest once CNI_NETNS is known not to be the plugin's own namespace.
 public func bestEffortDelete(_ request: Request, system: any LinkSystem, temporaryName: TemporaryName,
-                             isOurs: (LinkInfo) -> Bool) throws(CNIError) {
+                             alsoDelete: (() throws(CNIError) -> Void)? = nil, isOurs: (LinkInfo) -> Bool) throws(CNIError) {
     let env = request.environment
     // A missing or odd netns is fine for DEL (the container may be gone), but never our own namespace:
     // that would delete a host interface that happens to carry CNI_IFNAME. Refused before anything runs.
@@ -18,6 +19,7 @@ public func bestEffortDelete(_ request: Request, system: any LinkSystem, tempora
             do { try deleteIfOurs(name, in: container, env: env, log: request.log, isOurs: isOurs) } catch { failures.append(error) }
         }
     }
+    do { try alsoDelete?() } catch { failures.append(error) }
     guard let first = failures.first else { return }
     throw CNIError(first.code, failures.map(\.message).joined(separator: "; "),
                    details: failures.map(\.details).filter { !$0.isEmpty }.joined(separator: "; "))

@@ -23,9 +23,14 @@ public struct LinkAdd {
         self.describe = describe
     }
 
+    /// What a plugin adds once the link has its addresses and routes (the macvlan plugin's hostAccess): gets the
+    /// link and the IPAM's result, registers its own undo steps.
+    public typealias AfterAddressing = (_ link: LinkInfo, _ assigned: CNIResult, _ rollback: inout Rollback) throws(CNIError) -> Void
+
     /// Runs the ADD. `create(name)` makes the link under `name` in the container (from the master's side,
     /// through `attachment.masterSocket`). `previous`: the decoded prevResult, kept in front of ours.
-    public func run(previous: CNIResult?, create: (_ name: String) throws(NetlinkError) -> Void) throws(CNIError) -> CNIResult {
+    public func run(previous: CNIResult?, create: (_ name: String) throws(NetlinkError) -> Void,
+                    afterAddressing: AfterAddressing? = nil) throws(CNIError) -> CNIResult {
         let env = request.environment
         if try lookup(attachment.containerSocket, env.ifName, "checking CNI_IFNAME in the container") != nil {
             throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
@@ -44,6 +49,7 @@ public struct LinkAdd {
                 let assigned = try ipam.add(request)
                 try attachment.checkpoint(.ipamAdded)
                 try Addressing(attachment: attachment, link: link, ifName: env.ifName, log: request.log).apply(assigned, ipamType: ipam.type)
+                try afterAddressing?(link, assigned, &rollback)
                 result.ips = assigned.ips.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway, interface: 0) }
                 result.routes = assigned.routes
                 result.dns = request.config.dns.merged(with: assigned.dns)

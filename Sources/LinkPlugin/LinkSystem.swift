@@ -14,6 +14,8 @@ public protocol LinkSystem {
     func containerRoutesForDelete(_ env: Environment, log: Log) throws(CNIError) -> (any RouteOperations)?
     /// The IPAM the config names, or nil for an L2-only network.
     func ipam(_ request: Request) throws(CNIError) -> (any IPAM)?
+    /// A per-interface sysctl of the plugin's own namespace (the host-access shim's).
+    func writeOwnSysctl(_ key: SysctlKey, _ value: String) throws(NamespaceError)
 }
 
 /// The real system: namespaces by path, netlink sockets bound to them, sysctl files, IPAM binaries in CNI_PATH.
@@ -63,6 +65,10 @@ public struct Kernel: LinkSystem {
     public func ipam(_ request: Request) throws(CNIError) -> (any IPAM)? {
         guard let type = request.config.ipamType else { return nil }
         return try DelegatedPlugin.find(type, in: request.environment.path, codes: .linkPlugin)
+    }
+
+    public func writeOwnSysctl(_ key: SysctlKey, _ value: String) throws(NamespaceError) {
+        try writeSysctl(key, value)
     }
 }
 

@@ -1,5 +1,6 @@
 import CNI
 import LinkPlugin
+import NetTypes
 import Netlink
 
 extension MacvlanPlugin {
@@ -14,13 +15,18 @@ extension MacvlanPlugin {
         let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
         let add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
                           describe: "a \(config.mode.configName) macvlan on \(master.name)")
-        return try add.run(previous: previous) { (name: String) throws(NetlinkError) in
+        let create = { (name: String) throws(NetlinkError) in
             var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode)
             spec.mac = config.mac
             spec.mtu = mtu
             spec.broadcastQueueLength = config.broadcastQueueLength
             spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
             try attachment.masterSocket.createMacvlan(spec)
+        }
+        guard let hostAccess = config.hostAccess else { return try add.run(previous: previous, create: create) }
+        return try add.run(previous: previous, create: create) { (link, assigned, rollback: inout Rollback) throws(CNIError) in
+            try setUpHostAccess(hostAccess, request: request, master: master, link: link, addresses: assigned.ips.map(\.address),
+                                attachment: attachment, rollback: &rollback)
         }
     }
 }

@@ -21,6 +21,9 @@ extension MacvlanPlugin {
             if link.parentIndex != master.index || parentElsewhere == config.linkInContainer {
                 throw drift("\(env.ifName) is not a child of master \(master.name)")
             }
+            if let hostAccess = config.hostAccess {
+                try checkHostAccess(hostAccess, request: request, master: master, link: link, attachment: attachment)
+            }
         }
     }
 }

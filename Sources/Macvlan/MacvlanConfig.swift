@@ -1,4 +1,5 @@
 import CNI
+import HostAccess
 import Netlink
 import NetTypes
 
@@ -13,6 +14,8 @@ public struct MacvlanConfig: Sendable {
     public let mac: MACAddress?
     public let linkInContainer: Bool
     public let broadcastQueueLength: UInt32?
+    /// nil: the host gets no route to the containers (macvlan's default).
+    public let hostAccess: HostAccessConfig?
 
     /// The smallest MTU the kernel accepts for an IPv4-capable Ethernet device.
     public static let minimumMTU: Int64 = 68
@@ -45,6 +48,10 @@ public struct MacvlanConfig: Sendable {
 
         linkInContainer = try reader.bool("linkInContainer") ?? false
         broadcastQueueLength = try reader.integer("bcqueuelen", in: 0...Int64(UInt32.max)).map { UInt32($0) }
+        hostAccess = try HostAccessSettings.parse(reader)
+        if hostAccess != nil {
+            try HostAccessSettings.validate(mode: mode, linkInContainer: linkInContainer, hasIPAM: request.config.ipamType != nil)
+        }
 
         if request.config.ipamType == nil, request.config.prevResult == nil, request.config.cniVersion.usesLegacyResult,
            request.environment.command == .add {

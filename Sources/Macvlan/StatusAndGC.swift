@@ -22,7 +22,12 @@ extension MacvlanPlugin {
         try forwardStatus(request, ipam: try system.ipam(request))
     }
 
+    /// What outlives an attachment on the host is the IPAM store (GC is forwarded) and, with hostAccess, host
+    /// routes, their records and shims. Both are attempted; the first failure is returned.
     public func garbageCollect(_ request: Request) throws(CNIError) {
-        try forwardGarbageCollection(request, ipam: try system.ipam(request))
+        var failure: CNIError?
+        do { try collectHostAccess(request) } catch { failure = error }
+        do { try forwardGarbageCollection(request, ipam: try system.ipam(request)) } catch { failure = failure ?? error }
+        if let failure { throw failure }
     }
 }

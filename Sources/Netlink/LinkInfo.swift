@@ -14,6 +14,7 @@ public struct LinkInfo: Sendable, Equatable {
     public var linkNetnsID: Int32?                   // IFLA_LINK_NETNSID: the parent lives in another namespace
     public var txQueueLength: UInt32                 // IFLA_TXQLEN
     public var operState: UInt8                      // IFLA_OPERSTATE (IF_OPER_UP = 6)
+    public var alias: String?                        // IFLA_IFALIAS (`ip link set DEV alias TEXT`)
 
     public init(index: Int32, name: String, kind: LinkKind? = nil,
                 macvlanBroadcastQueueLength: UInt32? = nil, mac: MACAddress? = nil, mtu: UInt32 = 0,

@@ -37,6 +37,7 @@ public func parseLinkMessage(_ bytes: [UInt8]) -> LinkInfo? {
         link.linkNetnsID = attrs[K.iflaLinkNetnsid]?.i32
         link.txQueueLength = attrs[K.iflaTxqlen]?.u32 ?? 0
         link.operState = attrs[K.iflaOperstate]?.u8 ?? 0
+        link.alias = attrs[K.iflaIfalias]?.string
         if let info = attrs[K.iflaLinkinfo] {
             let infoAttrs = Attributes.table(in: info)
             if let name = infoAttrs[K.iflaInfoKind]?.string {
@@ -85,6 +86,7 @@ public func parseRouteMessage(_ bytes: [UInt8]) -> RouteInfo? {
                               table: RouteTable(rawValue: attrs[K.rtaTable]?.u32 ?? UInt32(rtm.rtm_table)),
                               scope: RouteScope(rawValue: rtm.rtm_scope), type: RouteType(rawValue: rtm.rtm_type), protocolID: rtm.rtm_protocol)
         route.gateway = attrs[K.rtaGateway].flatMap { IPAddress(bytes: $0.byteArray) }
+        route.source = attrs[K.rtaPrefsrc].flatMap { IPAddress(bytes: $0.byteArray) }
         route.outputIndex = attrs[K.rtaOif]?.i32
         route.priority = attrs[K.rtaPriority]?.u32 ?? 0
         if let metrics = attrs[K.rtaMetrics] {

@@ -72,6 +72,17 @@ public enum RouteRequest {
         return try finish(b, operation: operation)
     }
 
+    /// RTM_SETLINK carrying only IFLA_IFALIAS (the kernel ignores an alias in the RTM_NEWLINK that creates a link).
+    public static func setAlias(index: Int32, _ alias: String, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let operation = "set the alias of link index \(index)"
+        guard alias.utf8.count < 256, !alias.utf8.contains(0) else {   // IFALIASZ
+            throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation, kernelMessage: "alias must be below 256 bytes")
+        }
+        let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index)
+        b.putString(K.iflaIfalias, alias)
+        return try finish(b, operation: operation)
+    }
+
     /// RTM_SETLINK changing only IFF_UP (ifi_change masks every other flag).
     public static func setLinkUp(index: Int32, _ up: Bool, sequence: UInt32) -> [UInt8] {
         linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index,
@@ -81,9 +92,12 @@ public enum RouteRequest {
     // MARK: addresses
 
     /// RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL: IFA_LOCAL and IFA_ADDRESS both set to the address (as `ip addr
-    /// add` sends them), and for IPv4 below /31 the network's broadcast address (`brd +`).
-    public static func newAddress(_ prefix: IPPrefix, index: Int32, sequence: UInt32) -> [UInt8] {
-        addressMessage(prefix, index: index, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence).bytes
+    /// add` sends them), and for IPv4 below /31 the network's broadcast address (`brd +`). `noDAD` (IPv6): the
+    /// address is usable at once, never tentative (`ip addr add ... nodad`).
+    public static func newAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool = false, sequence: UInt32) -> [UInt8] {
+        let b = addressMessage(prefix, index: index, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence)
+        if noDAD && prefix.family == .v6 { b.putU32(K.ifaFlags, AddressFlags.nodad.rawValue) }
+        return b.bytes
     }
 
     /// RTM_NEWADDR's header and address attributes, as `ip addr add` sends them.
@@ -128,10 +142,7 @@ public enum RouteRequest {
     /// RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL, protocol boot, type unicast, destination masked.
     public static func newRoute(_ spec: RouteSpec, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let family = spec.destination.family
-        if let gateway = spec.gateway, gateway.family != family {
-            throw NetlinkError(kind: .invalid, errno: EINVAL, operation: "add route \(spec.destination)",
-                               kernelMessage: "gateway \(gateway) is not of the destination's family")
-        }
+        try checkFamilies(spec, operation: "add route \(spec.destination)")
         let b = MessageBuilder(type: K.newRoute, flags: requestAck | K.flagCreate | K.flagExclusive,
                                sequence: sequence)
         let table = spec.effectiveTable
@@ -147,6 +158,7 @@ public enum RouteRequest {
             b.putBytes(K.rtaDst, spec.destination.network.address.bytes)
         }
         if let gateway = spec.gateway { b.putBytes(K.rtaGateway, gateway.bytes) }
+        if let source = spec.source { b.putBytes(K.rtaPrefsrc, source.bytes) }
         b.putU32(K.rtaOif, UInt32(bitPattern: spec.outputIndex))
         if let priority = spec.priority { b.putU32(K.rtaPriority, priority) }
         b.putU32(K.rtaTable, table.rawValue)
@@ -157,6 +169,39 @@ public enum RouteRequest {
             }
         }
         return try finish(b, operation: "add route \(spec.destination)")
+    }
+
+    /// RTM_DELROUTE for the route `spec` describes: destination, output interface, table, and the gateway and
+    /// metric when given. Scope RT_SCOPE_NOWHERE and type 0 match any (as `ip route del` sends them).
+    public static func deleteRoute(_ spec: RouteSpec, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let operation = "delete route \(spec.destination)"
+        try checkFamilies(spec, operation: operation)
+        let b = MessageBuilder(type: K.delRoute, flags: requestAck, sequence: sequence)
+        let table = spec.effectiveTable
+        var header = rtmsg()
+        header.rtm_family = spec.destination.family.netlinkFamily
+        header.rtm_dst_len = UInt8(spec.destination.prefixLength)
+        header.rtm_table = UInt8(table.rawValue < 256 ? table.rawValue : RouteTable.unspecified.rawValue)
+        header.rtm_scope = RouteScope.nowhere.rawValue
+        b.putFamilyHeader(header)
+        if spec.destination.prefixLength > 0 {
+            b.putBytes(K.rtaDst, spec.destination.network.address.bytes)
+        }
+        if let gateway = spec.gateway { b.putBytes(K.rtaGateway, gateway.bytes) }
+        b.putU32(K.rtaOif, UInt32(bitPattern: spec.outputIndex))
+        if let priority = spec.priority { b.putU32(K.rtaPriority, priority) }
+        b.putU32(K.rtaTable, table.rawValue)
+        return try finish(b, operation: operation)
+    }
+
+    /// Gateway and source must be of the destination's family (the kernel's message for a mismatch is vague).
+    private static func checkFamilies(_ spec: RouteSpec, operation: String) throws(NetlinkError) {
+        for (what, address) in [("gateway", spec.gateway), ("source", spec.source)] {
+            if let address, address.family != spec.destination.family {
+                throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation,
+                                   kernelMessage: "\(what) \(address) is not of the destination's family")
+            }
+        }
     }
 
     /// RTM_GETROUTE dump of every table; `family` nil dumps both IPv4 and IPv6 (and whatever else exists).

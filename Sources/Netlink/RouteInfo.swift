@@ -4,6 +4,7 @@ import NetTypes
 public struct RouteInfo: Sendable, Equatable {
     public var destination: IPPrefix     // the all-zero network of the family when RTA_DST is absent
     public var gateway: IPAddress?
+    public var source: IPAddress?        // RTA_PREFSRC
     public var outputIndex: Int32?       // nil for multipath or blackhole routes
     public var priority: UInt32          // 0 if absent
     public var table: RouteTable             // RTA_TABLE if present, else rtm_table

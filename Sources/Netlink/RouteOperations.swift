@@ -10,12 +10,26 @@ public protocol RouteOperations: AnyObject {
     func deleteLink(index: Int32) throws(NetlinkError)
     func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError)
     func setLinkUp(index: Int32) throws(NetlinkError)
-    func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError)
+    /// Every link of the namespace.
+    func allLinks() throws(NetlinkError) -> [LinkInfo]
+    /// Sets IFLA_IFALIAS (the kernel ignores it in the message that creates a link).
+    func setAlias(index: Int32, _ alias: String) throws(NetlinkError)
+    /// `noDAD` (IPv6): usable at once, never tentative.
+    func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool) throws(NetlinkError)
     func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo]
     func addRoute(_ route: RouteSpec) throws(NetlinkError)
+    /// Deletes the route with this destination, output interface and table; `.notFound` when there is none.
+    func deleteRoute(_ route: RouteSpec) throws(NetlinkError)
     func routes(family: IPFamily?) throws(NetlinkError) -> [RouteInfo]
     /// The interface of the lowest-metric default route (IPv4 first, then IPv6), if any.
     func defaultRouteInterface() throws(NetlinkError) -> Int32?
+}
+
+extension RouteOperations {
+    /// An address with duplicate address detection (the kernel's default).
+    public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
+        try addAddress(prefix, index: index, noDAD: false)
+    }
 }
 
 extension RouteSocket: RouteOperations {}

@@ -94,6 +94,12 @@ public final class RouteSocket {
                     operation: "rename link index \(index) to \(name)\(up ? " and bring it up" : "")")
     }
 
+    public func setAlias(index: Int32, _ alias: String) throws(NetlinkError) {
+        let seq = nextSequence()
+        try execute(RouteRequest.setAlias(index: index, alias, sequence: seq), sequence: seq,
+                    operation: "set the alias of link index \(index)")
+    }
+
     public func setLinkUp(index: Int32) throws(NetlinkError) {
         let seq = nextSequence()
         try execute(RouteRequest.setLinkUp(index: index, true, sequence: seq), sequence: seq,
@@ -109,9 +115,9 @@ public final class RouteSocket {
     // MARK: addresses
 
     /// Adds an address (IFA_LOCAL + IFA_ADDRESS, IPv4 with `brd +`). EEXIST when it is already there.
-    public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
+    public func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool) throws(NetlinkError) {
         let seq = nextSequence()
-        try execute(RouteRequest.newAddress(prefix, index: index, sequence: seq), sequence: seq,
+        try execute(RouteRequest.newAddress(prefix, index: index, noDAD: noDAD, sequence: seq), sequence: seq,
                     operation: "add address \(prefix) to link index \(index)")
     }
 
@@ -140,6 +146,13 @@ public final class RouteSocket {
         if let gateway = route.gateway { operation += " via \(gateway)" }
         operation += " dev index \(route.outputIndex)"
         try execute(RouteRequest.newRoute(route, sequence: seq), sequence: seq, operation: operation)
+    }
+
+    /// Deletes the route `route` describes (see RouteRequest.deleteRoute). `.notFound` when there is none.
+    public func deleteRoute(_ route: RouteSpec) throws(NetlinkError) {
+        let seq = nextSequence()
+        try execute(RouteRequest.deleteRoute(route, sequence: seq), sequence: seq,
+                    operation: "delete route \(route.destination.network) dev index \(route.outputIndex)")
     }
 
     /// Routes of every table, of one family or all.

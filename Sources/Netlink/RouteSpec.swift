@@ -4,6 +4,7 @@ import NetTypes
 public struct RouteSpec: Sendable, Equatable {
     public var destination: IPPrefix     // sent masked (network form)
     public var gateway: IPAddress?
+    public var source: IPAddress?        // RTA_PREFSRC: the source address the host picks for this route
     public var outputIndex: Int32        // RTA_OIF
     public var priority: UInt32?         // RTA_PRIORITY (metric)
     public var table: RouteTable?            // RTA_TABLE; rtm_table carries it too when < 256

@@ -181,7 +181,8 @@ import Testing
 /// The stage checkpoints in the order an ADD passes them: the declared order is the real one.
 @Suite struct StageOrderTests {
     @Test func declaredOrderMatchesTheADD() {
-        #expect(AddStage.allCases.map(\.rawValue) == ["validated", "link-created", "renamed", "ipam-added", "addresses-added", "up", "routes-added"])
+        #expect(AddStage.allCases.map(\.rawValue) == ["validated", "link-created", "renamed", "ipam-added", "addresses-added", "up", "routes-added",
+                                                  "host-access-recorded", "shim-ready", "host-routes-added", "container-routes-added"])
     }
 
     @Test func noSignalNoError() throws {

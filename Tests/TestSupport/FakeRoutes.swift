@@ -12,7 +12,7 @@ public final class FakeRoutes: RouteOperations {
     /// Where a link created with a namespace descriptor lands (the container, seen from the host).
     public weak var peer: FakeRoutes?
     /// Errors by operation: "createMacvlan", "deleteLink", "renameLink", "setLinkUp", "addAddress",
-    /// "addresses", "addRoute", "routes", "link".
+    /// "addresses", "addRoute", "deleteRoute", "routes", "link", "allLinks", "setAlias".
     public var failures: [String: NetlinkError] = [:]
     /// Errors for the first N calls of an operation only (then it works).
     public var failOnce: [String: NetlinkError] = [:]
@@ -20,6 +20,11 @@ public final class FakeRoutes: RouteOperations {
     public var swallowedAddresses: Set<IPPrefix> = []
     /// Addresses reported tentative for this many dumps (IPv6 DAD).
     public var tentativeDumps = 0
+    /// Links coming up get an IPv6 link-local address, as the kernel gives them (off by default: the verbs'
+    /// tests count the container's addresses).
+    public var linkLocalOnUp = false
+    /// Addresses added with `noDAD`.
+    public private(set) var noDADAddresses: [IPPrefix] = []
     public private(set) var calls: [String] = []
     private var nextIndex: Int32 = 100
 
@@ -67,12 +72,25 @@ public final class FakeRoutes: RouteOperations {
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
     }
 
+    public func allLinks() throws(NetlinkError) -> [LinkInfo] {
+        try op("allLinks")
+        return links
+    }
+
+    /// Children in this namespace (macvlans of a master) go with their parent, as in the kernel.
     public func deleteLink(index: Int32) throws(NetlinkError) {
         try op("deleteLink")
         guard links.contains(where: { $0.index == index }) else { throw Self.error(ENODEV, "delete") }
-        links.removeAll { $0.index == index }
-        addressList.removeAll { $0.index == index }
-        routeList.removeAll { $0.outputIndex == index }
+        let gone = Set([index] + links.filter { $0.parentIndex == index && $0.linkNetnsID == nil }.map(\.index))
+        links.removeAll { gone.contains($0.index) }
+        addressList.removeAll { gone.contains($0.index) }
+        routeList.removeAll { $0.outputIndex.map(gone.contains) ?? false }
+    }
+
+    public func setAlias(index: Int32, _ alias: String) throws(NetlinkError) {
+        try op("setAlias")
+        guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "alias") }
+        links[i].alias = alias
     }
 
     public func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError) {
@@ -86,11 +104,15 @@ public final class FakeRoutes: RouteOperations {
     public func setLinkUp(index: Int32) throws(NetlinkError) {
         try op("setLinkUp")
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "up") }
+        if linkLocalOnUp && !links[i].isUp {
+            addressList.append(AddressInfo(index: index, prefix: IPPrefix("fe80::1:\(index)/64")!, scope: .link))
+        }
         links[i].flags.insert(.up)
     }
 
-    public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
+    public func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool) throws(NetlinkError) {
         try op("addAddress")
+        if noDAD { noDADAddresses.append(prefix) }
         guard !addressList.contains(where: { $0.index == index && $0.prefix == prefix }) else { throw Self.error(EEXIST, "address") }
         if swallowedAddresses.contains(prefix) { return }
         addressList.append(AddressInfo(index: index, prefix: prefix))
@@ -107,12 +129,23 @@ public final class FakeRoutes: RouteOperations {
 
     public func addRoute(_ route: RouteSpec) throws(NetlinkError) {
         try op("addRoute")
-        let info = RouteInfo(destination: route.destination.network, gateway: route.gateway, outputIndex: route.outputIndex,
+        if let source = route.source, !addressList.contains(where: { $0.prefix.address == source }) {
+            throw NetlinkError(errno: EINVAL, operation: "route", kernelMessage: "Invalid source address")
+        }
+        var info = RouteInfo(destination: route.destination.network, gateway: route.gateway, outputIndex: route.outputIndex,
                              priority: route.priority ?? 0, table: route.effectiveTable, scope: route.effectiveScope)
+        info.source = route.source
         guard !routeList.contains(where: { $0.destination == info.destination && $0.table == info.table && $0.priority == info.priority }) else {
             throw Self.error(EEXIST, "route")
         }
         routeList.append(info)
+    }
+
+    public func deleteRoute(_ route: RouteSpec) throws(NetlinkError) {
+        try op("deleteRoute")
+        guard let i = routeList.firstIndex(where: { $0.destination == route.destination.network && $0.table == route.effectiveTable
+                                                    && $0.outputIndex == route.outputIndex }) else { throw Self.error(ESRCH, "route") }
+        routeList.remove(at: i)
     }
 
     public func routes(family: IPFamily?) throws(NetlinkError) -> [RouteInfo] {

@@ -1,5 +1,6 @@
 import CNI
 import LinkPlugin
+import Namespace
 import Netlink
 
 /// Records sysctl writes instead of entering a namespace.
@@ -18,6 +19,8 @@ public final class FakeSystem: LinkSystem {
     public let host: FakeRoutes
     public let container = FakeRoutes()
     public let sysctls = FakeSysctls()
+    /// Sysctls written in the plugin's own namespace (the host-access shim's), by path.
+    public var ownSysctls: [String: String] = [:]
     /// nil: the config's IPAM is not found (L2-only configs never ask).
     public var ipamPlugin: FakeIPAM? = FakeIPAM()
     /// DEL: the container namespace is gone (nothing to clean there).
@@ -58,6 +61,10 @@ public final class FakeSystem: LinkSystem {
         guard let type = request.config.ipamType else { return nil }
         guard let ipamPlugin else { throw CNIError(.invalidConfig, "cannot find IPAM plugin \"\(type)\" in CNI_PATH") }
         return ipamPlugin
+    }
+
+    public func writeOwnSysctl(_ key: SysctlKey, _ value: String) throws(NamespaceError) {
+        ownSysctls[key.path ?? "?"] = value
     }
 }
 

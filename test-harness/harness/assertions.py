@@ -6,7 +6,7 @@ import os
 from cnitest import oracle
 from cnitest.command import Fail, in_netns, sh
 
-from . import cleanliness
+from . import cleanliness, hostaccess
 from .util import deep_merge, jget, match, short
 
 KINDS = {}
@@ -193,3 +193,6 @@ def result(cr, step):
 
 
 assertion("clean", in_namespace=False)(cleanliness.assert_clean)
+
+
+KINDS["hostaccess"] = (hostaccess.assert_state, False)   # shims, host routes, records, reachability (hostaccess.py)

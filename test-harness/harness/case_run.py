@@ -9,7 +9,7 @@ from cnitest.command import Fail, in_netns, sh
 from cnitest.processes import kill_group, kill_if_command_contains
 from cnitest.topology import Topology
 
-from . import assertions, cleanliness, verbs
+from . import assertions, cleanliness, hostaccess, verbs
 from .cases import describe, needs_fault_build
 from .util import expand, jget, short
 
@@ -183,4 +183,6 @@ STEPS = {
     "spawn": CaseRun.step_spawn,
     "rmns": CaseRun.step_rmns,
     "sleep": CaseRun.step_sleep,
+    "listen": hostaccess.listen,
+    "tcp": hostaccess.tcp,
 }

@@ -96,7 +96,7 @@ def describe(step):
     if "verb" in step:
         extra = f" x{step['parallel']}" if step.get("parallel") else ""
         return step["verb"] + extra + (f" [{step['id']}]" if "id" in step else "")
-    for k in ("sh", "assert", "ping", "rmns", "sleep", "spawn"):
+    for k in ("sh", "assert", "ping", "rmns", "sleep", "spawn", "listen", "tcp"):
         if k in step:
             v = step[k]
             return f"{k} {v if isinstance(v, str) else ''}".strip()

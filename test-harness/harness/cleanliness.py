@@ -6,13 +6,17 @@ check; or explicitly "unchanged" | "del" | false."""
 from cnitest import oracle
 from cnitest.command import Fail
 
+from . import hostaccess
+
 
 
 
 def snapshot(cr):
-    """{"links": {ns: {name: (ifindex, kind, mac)} or None}, "leases": {path: content}}"""
+    """{"links": {ns: {name: (ifindex, kind, mac)} or None}, "leases": {path: content}, "host": H's routes and the
+    host-access records}"""
     nss = cr.topo.all_ns()
-    state = {"links": {}, "leases": oracle.leases(cr.datadir)}
+    state = {"links": {}, "leases": oracle.leases(cr.datadir),
+             "host": hostaccess.snapshot(cr.topo.h, cr.tmp) if cr.topo.h else None}
     for ns, ls in zip(nss, oracle.links_of(nss)):
         state["links"][ns] = None if ls is None else {
             k: (v.get("ifindex"), oracle.kind(v), v.get("address")) for k, v in ls.items()}
@@ -67,6 +71,9 @@ def assert_unchanged(cr, before, after):
     new = sorted(set(after["leases"]) - set(before["leases"]))
     if new:
         raise Fail(f"host-local leases left behind: {new}")
+    changed = hostaccess.compare(before.get("host"), after.get("host"))
+    if changed:
+        raise Fail(changed)
 
 
 def assert_deleted(cr, before, after, jobs):
@@ -87,8 +94,10 @@ def assert_deleted(cr, before, after, jobs):
         for path, content in after["leases"].items():
             if oracle.lease_owner(content) == (cid, ifname):
                 raise Fail(f"lease {path} of {cid}/{ifname} still held after DEL")
+    hostaccess.check_deleted(after.get("host"), jobs)
 
 
 def assert_clean(cr, step):
-    """assert = "clean": links of every namespace and leases as right after the case's set-up."""
+    """assert = "clean": links of every namespace, leases, H's routes and host-access records as right after the
+    case's set-up."""
     assert_unchanged(cr, cr.baseline, snapshot(cr))

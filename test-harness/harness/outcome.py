@@ -14,6 +14,8 @@ STATUSES = ("PASS", "FAIL", "SKIP", "DEVIATES")
 def skip_reason(run, case):
     if needs_fault_build(case) and run.opts.reference:
         return "needs the fault-injection build (ours only)"
+    if "host-access" in requirements(case) and run.opts.reference:
+        return "hostAccess is ours only (the reference has nothing for host-container access)"
     if "ipv6" in requirements(case) and not os.path.exists("/proc/sys/net/ipv6"):
         return "no IPv6 in this kernel"
     return None

@@ -13,7 +13,7 @@ from cnitest.plugin import cni_env, invoke
 from cnitest.command import Fail
 from cnitest.processes import state
 
-from . import cleanliness
+from . import cleanliness, hostaccess
 from .cases import load_conf
 from .judge import judge
 from .util import deep_merge, short
@@ -104,6 +104,7 @@ def build_config(cr, step, cns):
         # the fake IPAMs record into the case's file unless told otherwise
         if ipam.get("type") not in REAL_IPAM and "recordFile" not in ipam:
             ipam["recordFile"] = cr.record
+    hostaccess.force_state_dir(conf, cr.tmp)
     if "prev" in step:
         conf["prevResult"] = cr.results[step["prev"]] if isinstance(step["prev"], str) else step["prev"]
     return conf
