@@ -65,6 +65,7 @@ public final class FakeRoutes: RouteOperations {
                                      mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
                                      mtu: request.mtu ?? parent.mtu, flags: 0x1002, hardwareType: HardwareType.ether,
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
+        if interruptAfterCreating { throw Self.error(EINTR, "create") }
     }
 
     public func deleteLink(index: Int32) throws(NetlinkError) {
