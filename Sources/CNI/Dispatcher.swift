@@ -1,4 +1,5 @@
 import CProcess
+import Glibc
 import JSON
 
 /// One invocation, validated: the environment and the config.
@@ -48,17 +49,22 @@ public enum Dispatcher {
     /// Runs one invocation in this process, as the executable: termination signals are recorded (so an ADD
     /// can roll back), then `run(_:io:)` with the process's descriptors.
     public static func main(_ plugin: some CNIPlugin) -> Int32 {
+        let startup = Phases.processCPUNanoseconds()  // what the process cost before main
         cs_install_termination_handlers()
-        return run(plugin, io: .process())
+        return run(plugin, io: .process(), startupNanoseconds: startup)
     }
 
     /// Runs one invocation and returns the exit status. Results go to stdout; errors go to stdout as CNI error
     /// JSON (runtimes parse stdout), with a copy on stderr for people reading logs.
-    public static func run(_ plugin: some CNIPlugin, io: InvocationIO) -> Int32 {
+    public static func run(_ plugin: some CNIPlugin, io: InvocationIO, startupNanoseconds: Int64 = 0) -> Int32 {
+        Phases.reset(startup: startupNanoseconds)
+        Phases.enter(.config)
         StandardIO.logPrefix = plugin.name
         StandardIO.errorSink = io.writeError
         let variables = io.variables
         var errorVersion = SpecVersion.latest
+        var log: InvocationLog?
+        loggedCommand = nil
         do throws(CNIError) {
             let command = try Environment.command(from: variables)
             let input: [UInt8]
@@ -73,9 +79,12 @@ public enum Dispatcher {
             let environment = try Environment.load(variables, command: command, pluginArgKeys: plugin.argKeys)
             try gate(command, version)
             let request = Request(environment: environment, config: try NetworkConfig(bytes: input, object: object, version: version))
+            log = try InvocationLog.settings(request.config)
+            loggedCommand = command
             switch command {
             case .add:
                 let result = try plugin.add(request)
+                Phases.enter(.output)
                 io.writeOutput(try result.json(version: version).serialized() + "\n")
             case .del: try plugin.delete(request)
             case .check: try plugin.check(request)
@@ -83,12 +92,27 @@ public enum Dispatcher {
             case .gc: try plugin.garbageCollect(request)
             case .version: break
             }
+            writeLog(log, variables: variables, error: nil)
             return 0
         } catch {
+            Phases.enter(.output)
             io.writeOutput(error.json(version: errorVersion.description).serialized() + "\n")
             StandardIO.log("error \(error.code.rawValue): \(error)")
+            writeLog(log, variables: variables, error: error)
             return 1
         }
+    }
+
+    nonisolated(unsafe) private static var loggedCommand: Command?
+
+    /// The invocation's record, when the config asked for one; a failure to write it is only reported on stderr.
+    static func writeLog(_ log: InvocationLog?, variables: [(String, String)], error: CNIError?) {
+        guard let log, let command = loggedCommand else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let line = InvocationLog.record(time: now, command: command, environment: variables, error: error,
+                                        level: log.level, phases: Phases.milliseconds())
+        if let problem = log.append(line, error: error) { StandardIO.log("\(problem); the \(command.rawValue) itself is unaffected") }
     }
 
     /// CHECK arrived in 0.4.0, STATUS and GC in 1.1.0.

@@ -18,7 +18,8 @@ public struct LinkShape: Sendable {
 
 /// ADD of a link plugin, after the plugin has validated its config and found its master: the link is
 /// created (by the plugin's `create`) straight into the container under CNI_IFNAME, given the IPAM's addresses
-/// and routes, and described in the result. Every step that changes the world registers its undo; if anything
+/// and routes, and described in the result. An IPAM that does not need the interface (`IPAMOverlap`) is started
+/// before the link is created and finished after, so the two overlap. Every step that changes the world registers its undo; if anything
 /// throws, the undo list runs in reverse (`Rollback.guarding`).
 ///
 /// Round trips: the kernel checks a new link's name in the namespace it lands in (IFLA_NET_NS_FD), so the
@@ -48,8 +49,18 @@ public struct LinkAdd {
     public func run(previous: CNIResult?, shape: LinkShape,
                     create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void) throws(CNIError) -> CNIResult {
         let env = request.environment
+        let overlapped = try ipam.map { (ipam: any IPAM) throws(CNIError) -> Bool in
+            try IPAMOverlap.applies(to: ipam.type, config: request.config)
+        } ?? false
         try AddStage.validated.reached()
         return try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) -> CNIResult in
+            var pending: PendingIPAM<CNIResult>?
+            if let ipam, overlapped {
+                // An ADD still running when the rollback comes is waited for, so that the DEL releases what it took.
+                registerIPAMRelease(ipam, settling: { pending?.settle() }, rollback: &rollback)
+                pending = try ipam.startAdd(request)
+            }
+            Phases.enter(.link)
             let created = try createLink(create, up: ipam == nil, rollback: &rollback)
             // The index only matters for addresses and routes; the MAC only when the plugin could not choose it.
             var link: LinkInfo?
@@ -59,11 +70,14 @@ public struct LinkAdd {
             var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: (link?.mac ?? shape.mac)?.description,
                                                                     mtu: Int(link?.mtu ?? shape.mtu), sandbox: env.netns)])
             if let ipam, let link {
-                // Spec: IPAM DEL runs on failure even when its ADD failed, so register it first.
-                rollback.register("release the address from IPAM plugin \(ipam.type)") { () throws(CNIError) in
-                    try ipam.delete(request, rollback: true)
+                Phases.enter(.ipam)  // with the overlap: only what is left of the IPAM's run once the link exists
+                let assigned: CNIResult
+                if let pending {
+                    assigned = try pending.finish()
+                } else {
+                    registerIPAMRelease(ipam, settling: {}, rollback: &rollback)
+                    assigned = try ipam.add(request)
                 }
-                let assigned = try ipam.add(request)
                 try AddStage.ipamAdded.reached()
                 try Addressing(attachment: attachment, link: link, ifName: env.ifName).apply(assigned, ipamType: ipam.type)
                 result.ips = assigned.ips.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway, interface: 0) }
@@ -80,6 +94,15 @@ public struct LinkAdd {
             }
             _ = try output.json(version: request.config.cniVersion)  // an unprintable result must roll back too
             return output
+        }
+    }
+
+    /// Spec: IPAM DEL runs on failure even when its ADD failed, so it is registered before the ADD starts.
+    private func registerIPAMRelease(_ ipam: any IPAM, settling: @escaping () -> Void, rollback: inout Rollback) {
+        let request = request
+        rollback.register("release the address from IPAM plugin \(ipam.type)") { () throws(CNIError) in
+            settling()
+            try ipam.delete(request, rollback: true)
         }
     }
 

@@ -21,6 +21,7 @@ public struct Kernel: LinkSystem {
     public init() {}
 
     public func attach(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
+        Phases.enter(.namespace)
         let path = request.environment.netns
         let container: NetworkNamespace
         let own: NetworkNamespace
@@ -47,6 +48,7 @@ public struct Kernel: LinkSystem {
     public func containerRoutesForDelete(_ env: Environment) throws(CNIError) -> (any RouteOperations)? {
         // containerd sends DEL with an empty CNI_NETNS once the task is gone; a deleted or unusable path has
         // nothing of ours either.
+        Phases.enter(.namespace)
         guard !env.netns.isEmpty else { return nil }
         let namespace: NetworkNamespace
         do { namespace = try NetworkNamespace(path: env.netns) } catch {
