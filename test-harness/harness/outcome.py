@@ -14,6 +14,8 @@ STATUSES = ("PASS", "FAIL", "SKIP", "DEVIATES")
 def skip_reason(run, case):
     if needs_fault_build(case) and run.opts.reference:
         return "needs the fault-injection build (ours only)"
+    if "invocation-log" in requirements(case) and run.opts.reference:
+        return "the invocation log (logFile) is ours only"
     if "ipv6" in requirements(case) and not os.path.exists("/proc/sys/net/ipv6"):
         return "no IPv6 in this kernel"
     return None
