@@ -43,10 +43,12 @@ public final class PendingIPAM<Answer> {
         return try wait()
     }
 
-    public func settle() {
-        guard let wait else { return }
+    /// Whether it succeeded (true when it was already finished).
+    @discardableResult
+    public func settle() -> Bool {
+        guard let wait else { return true }
         self.wait = nil
-        _ = try? wait()
+        do { _ = try wait(); return true } catch { return false }
     }
 }
 

@@ -55,13 +55,17 @@ public struct LinkAdd {
         try AddStage.validated.reached()
         return try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) -> CNIResult in
             var pending: PendingIPAM<CNIResult>?
+            var ifNameTaken = false
             if let ipam, overlapped {
-                // An ADD still running when the rollback comes is waited for, so that the DEL releases what it took.
-                registerIPAMRelease(ipam, settling: { pending?.settle() }, rollback: &rollback)
+                // An ADD still running when the rollback comes is waited for, so that the DEL releases what it
+                // took. One exception: CNI_IFNAME exists (a second ADD of a live attachment) and the IPAM's ADD
+                // failed (host-local refuses a duplicate): it took nothing, and a DEL would release the live
+                // attachment's address, which the sequential order never reached either.
+                registerIPAMRelease(ipam, settling: { pending?.settle() ?? true }, skipWhenFailed: { ifNameTaken }, rollback: &rollback)
                 pending = try ipam.startAdd(request)
             }
             Phases.enter(.link)
-            let created = try createLink(create, up: ipam == nil, rollback: &rollback)
+            let created = try createLink(create, up: ipam == nil, ifNameTaken: &ifNameTaken, rollback: &rollback)
             // The index only matters for addresses and routes; the MAC only when the plugin could not choose it.
             var link: LinkInfo?
             if ipam != nil || shape.mac == nil || created.renamed {
@@ -75,7 +79,7 @@ public struct LinkAdd {
                 if let pending {
                     assigned = try pending.finish()
                 } else {
-                    registerIPAMRelease(ipam, settling: {}, rollback: &rollback)
+                    registerIPAMRelease(ipam, settling: { true }, skipWhenFailed: { false }, rollback: &rollback)
                     assigned = try ipam.add(request)
                 }
                 try AddStage.ipamAdded.reached()
@@ -98,10 +102,12 @@ public struct LinkAdd {
     }
 
     /// Spec: IPAM DEL runs on failure even when its ADD failed, so it is registered before the ADD starts.
-    private func registerIPAMRelease(_ ipam: any IPAM, settling: @escaping () -> Void, rollback: inout Rollback) {
+    /// `settling` waits for an ADD still running and says whether it succeeded.
+    private func registerIPAMRelease(_ ipam: any IPAM, settling: @escaping () -> Bool, skipWhenFailed: @escaping () -> Bool,
+                                     rollback: inout Rollback) {
         let request = request
         rollback.register("release the address from IPAM plugin \(ipam.type)") { () throws(CNIError) in
-            settling()
+            if !settling() && skipWhenFailed() { return }
             try ipam.delete(request, rollback: true)
         }
     }
@@ -116,13 +122,14 @@ public struct LinkAdd {
     /// untouched) or a kernel that checks the name on the creating side (the temporary-name path). The undo is
     /// registered as soon as the link may exist: after success, and after a creation cut short by a signal.
     private func createLink(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool,
-                            rollback: inout Rollback) throws(CNIError) -> Created {
+                            ifNameTaken: inout Bool, rollback: inout Rollback) throws(CNIError) -> Created {
         let env = request.environment
         let container = attachment.containerSocket
         do throws(NetlinkError) {
             try createUnderFinalName(create, up: up)
         } catch where error.kind == .exists {
             if try lookup(container, env.ifName, "checking CNI_IFNAME in the container") != nil {
+                ifNameTaken = true
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
                                details: "CNI_IFNAME must name a new interface; the existing one was left untouched")
             }
@@ -133,6 +140,7 @@ public struct LinkAdd {
         }
         registerUndo(named: env.ifName, rollback: &rollback)
         try AddStage.linkCreated.reached()
+        try AddStage.renamed.reached()  // the link carries CNI_IFNAME from its creation
         return Created(info: nil, renamed: false)
     }
 

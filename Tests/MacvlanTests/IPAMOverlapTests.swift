@@ -89,3 +89,28 @@ import Testing
         expectClean()
     }
 }
+
+/// A second ADD of a live attachment: the creation refuses CNI_IFNAME (code 4); the overlapped IPAM ADD was
+/// refused too (host-local: duplicate allocation), so no IPAM DEL may release the live attachment's address.
+@Suite(.serialized) struct IPAMOverlapSecondADDTests: OnFakeSystem {
+    let system = FakeSystem()
+
+    @Test func failedOverlappedADDIsNotReleasedWhenIfnameExists() throws {
+        system.ipamPlugin = FakeIPAM(type: "host-local")
+        system.container.links.append(LinkInfo(index: 9, name: "eth0", kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500))
+        system.ipamPlugin?.failures["ADD"] = CNIError(.init(rawValue: 999), "10.77.0.2 has been allocated to c1, duplicate allocation is not allowed")
+        let run = Invocation(plugin, .add, ConfigBuilder())
+        #expect(run.stdout.contains("\"code\": 4"))
+        #expect(system.ipamPlugin?.calls == ["ADD-start", "ADD-finish"])
+        #expect(system.container.links.map(\.index) == [9])
+    }
+
+    @Test func succeededOverlappedADDIsReleasedWhenIfnameExists() throws {
+        system.ipamPlugin = FakeIPAM(type: "host-local")
+        system.container.links.append(LinkInfo(index: 9, name: "eth0", kind: .other("veth"), mtu: 1500))
+        let run = Invocation(plugin, .add, ConfigBuilder())
+        #expect(run.stdout.contains("\"code\": 4"))
+        #expect(system.ipamPlugin?.calls == ["ADD-start", "ADD-finish", "DEL-rollback"])
+        #expect(system.container.links.map(\.index) == [9])
+    }
+}
