@@ -52,21 +52,15 @@ import Testing
         #expect(!system.host.calls.contains("createMacvlan"))
     }
 
-    @Test func linkCreationFailingWhileIPAMRunsWaitsForItThenReleases() throws {
-        system.host.failures["createMacvlan"] = FakeRoutes.error(EPERM)
-        let run = run(ConfigBuilder(), ipamType: "host-local")
-        #expect(run.status == 1)
-        #expect(run.stdout.contains("\"code\": 100"))
-        #expect(system.ipamPlugin?.calls == ["ADD-start", "ADD-finish", "DEL-rollback"])
-        expectClean()
-    }
-
-    @Test func overlappedIPAMFailureKeepsItsCodeAndDeletesTheLink() throws {
+    /// Either side failing: its code is kept, the running IPAM ADD is waited for, then released; the link is gone.
+    @Test(arguments: [("link", 100), ("ipam", 11)])
+    func eitherSideFailingRollsBackBoth(_ side: String, _ code: Int) throws {
         system.ipamPlugin = FakeIPAM(type: "host-local")
-        system.ipamPlugin?.failures["ADD"] = CNIError(.tryAgainLater, "pool exhausted")
+        if side == "link" { system.host.failures["createMacvlan"] = FakeRoutes.error(EPERM) }
+        if side == "ipam" { system.ipamPlugin?.failures["ADD"] = CNIError(.tryAgainLater, "pool exhausted") }
         let run = Invocation(plugin, .add, ConfigBuilder())
         #expect(run.status == 1)
-        #expect(run.stdout.contains("\"code\": 11"))
+        #expect(run.stdout.contains("\"code\": \(code)"))
         #expect(system.ipamPlugin?.calls == ["ADD-start", "ADD-finish", "DEL-rollback"])
         expectClean()
     }
