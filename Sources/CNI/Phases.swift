@@ -8,37 +8,47 @@ public enum Phase: String, CaseIterable, Sendable {
     case output
 }
 
-/// Where the time of this invocation went. One process is one invocation, single-threaded, so this is
-/// process-wide state; a clock read (vDSO) per phase change is all it costs.
-public enum Phases {
-    nonisolated(unsafe) private static var nanoseconds = [Int64](repeating: 0, count: Phase.allCases.count)
-    nonisolated(unsafe) private static var current: Int?
-    nonisolated(unsafe) private static var since: Int64 = 0
+/// Time charged to one phase at a time.
+public struct PhaseClock: Sendable {
+    private var nanoseconds = [Int64](repeating: 0, count: Phase.allCases.count)
+    private var current: Int?
+    private var since: Int64
 
-    /// Starts a fresh record (the dispatcher, once per invocation). `startup` is the CPU time the process
-    /// spent before `main` (dynamic loader, libc and Swift runtime initialisers): known only as CPU time,
-    /// which on an idle CPU is its wall time too.
-    public static func reset(startup: Int64) {
-        nanoseconds = [Int64](repeating: 0, count: Phase.allCases.count)
+    /// `startup`: the CPU time the process spent before `main` (dynamic loader, libc and Swift runtime
+    /// initialisers): known only as CPU time, which on an idle CPU is its wall time too.
+    public init(startup: Int64) {
         nanoseconds[Phase.allCases.firstIndex(of: .startup)!] = startup
-        current = nil
-        since = monotonicNanoseconds()
+        since = Phases.monotonicNanoseconds()
     }
 
     /// From now on time counts to `phase`.
-    public static func enter(_ phase: Phase) {
-        let now = monotonicNanoseconds()
+    public mutating func enter(_ phase: Phase) {
+        let now = Phases.monotonicNanoseconds()
         if let current { nanoseconds[current] += now - since }
         current = Phase.allCases.firstIndex(of: phase)
         since = now
     }
 
     /// The durations so far (the current phase up to now), in milliseconds, in phase order.
-    public static func milliseconds() -> [(Phase, Double)] {
+    public func milliseconds() -> [(Phase, Double)] {
         var totals = nanoseconds
-        if let current { totals[current] += monotonicNanoseconds() - since }
+        if let current { totals[current] += Phases.monotonicNanoseconds() - since }
         return zip(Phase.allCases, totals).map { ($0, Double($1) / 1_000_000) }
     }
+}
+
+/// Where the time of this invocation went. One process is one invocation, single-threaded, so this is
+/// process-wide state; a clock read (vDSO) per phase change is all it costs.
+public enum Phases {
+    nonisolated(unsafe) private static var clock = PhaseClock(startup: 0)
+
+    /// Starts a fresh record (the dispatcher, once per invocation).
+    public static func reset(startup: Int64) { clock = PhaseClock(startup: startup) }
+
+    /// From now on time counts to `phase`.
+    public static func enter(_ phase: Phase) { clock.enter(phase) }
+
+    public static func milliseconds() -> [(Phase, Double)] { clock.milliseconds() }
 
     static func monotonicNanoseconds() -> Int64 { clockNanoseconds(CLOCK_MONOTONIC) }
 
