@@ -34,15 +34,15 @@ from cnitest import netns, profile as profiles  # noqa: E402
 from cnitest.topology import Topology  # noqa: E402
 
 from phases import (IPAM_DIR, TIME_BIN, Plugin, log, phase_conc, phase_cycle,  # noqa: E402
-                    phase_rss, phase_scale, phase_startup)
+                    phase_attribution, phase_rss, phase_scale, phase_startup)
 from profiling import profile_main  # noqa: E402
 from report import binary_sizes, build_report, machine_info  # noqa: E402
 from worker import Worker  # noqa: E402
 
 PREFIX = "mvb"
 REF_DEFAULT = "/usr/lib/cni/macvlan"
-SMOKE_DEFAULTS = dict(iterations=5, warmup=1, scale=20, scale_window=5, conc=32, rounds=1, startup=5, rss=3)
-FULL_DEFAULTS = dict(iterations=200, warmup=5, scale=1000, scale_window=50, conc=32, rounds=3, startup=100, rss=20)
+SMOKE_DEFAULTS = dict(iterations=5, warmup=1, scale=20, scale_window=5, conc=32, rounds=1, startup=5, rss=3, attribution=3)
+FULL_DEFAULTS = dict(iterations=200, warmup=5, scale=1000, scale_window=50, conc=32, rounds=3, startup=100, rss=20, attribution=30)
 
 
 class Namespaces:
@@ -155,6 +155,8 @@ def run_main(args):
         if "scale" in phases:
             settle(args)
             phase_scale(plugins, args.scale, args.scale_window, args.warmup)
+        if "attribution" in phases and not same:
+            phase_attribution(A, args.attribution, env.tmp)
     except KeyboardInterrupt:
         log("interrupted, cleaning up")
         return 130
@@ -182,7 +184,7 @@ def run_main(args):
                                             ("iterations", "warmup", "scale", "scale_window", "conc", "rounds",
                                              "startup", "phases")},
            "plugins": {p.name: {"path": p.shown, "size": sizes[p.label], "samples": p.samples,
-                                "failures": p.failures} for p in (A, B)},
+                                "failures": p.failures, "attribution": getattr(p, "attribution", None)} for p in (A, B)},
            "table": [{"metric": r[0], "ours": r[1], "reference": r[2],
                       "ratio": r[3] if not isinstance(r[3], str) else None,
                       "target": r[4], "status": r[5]} for r in rows],
@@ -233,7 +235,8 @@ def main():
     r.add_argument("--rounds", type=int, default=0, help="concurrency rounds per plugin (3)")
     r.add_argument("--startup", type=int, default=0, help="VERSION runs (100)")
     r.add_argument("--rss", type=int, default=0, help="ADDs per variant measured through GNU time for RSS (20)")
-    r.add_argument("--phases", default="startup,l2,rss,hl,conc,scale")
+    r.add_argument("--phases", default="startup,l2,rss,hl,conc,scale,attribution")
+    r.add_argument("--attribution", type=int, help="cycles per kind of the attribution phase (ours, with logFile)")
     r.add_argument("--profile", default="macvlan", help="plugin profile (test-harness/profiles)")
     r.add_argument("--out", default=None, help="directory for raw JSON/Markdown (bench/results)")
     r.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")

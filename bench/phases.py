@@ -320,3 +320,40 @@ def phase_scale(plugins, n, window, warmup):
         verify_links(p, "scale", list(range(n)), False)
 
 
+
+
+PHASE_ORDER = ("startup", "config", "namespace", "link", "ipam", "addresses", "routes", "dad-wait", "output")
+
+
+def phase_attribution(p, n, tmp):
+    """Where our plugin's time goes, from its own invocation log (config key logFile; the reference has none):
+    n L2 and n host-local ADD/CHECK/DEL cycles of plugin p alone, outside the timed phases (writing the log
+    costs an open and a write per call, which the ratios must not carry). Stores per operation the mean of
+    each phase's milliseconds in p.attribution."""
+    log("phase attribution: %d L2 + %d host-local ADD/CHECK/DEL cycles of %s with logFile" % (n, n, p.name))
+    path = os.path.join(tmp, "attribution-%s.jsonl" % p.label)
+    for kind in ("l2", "hl"):
+        conf = p.l2_conf() if kind == "l2" else p.hl_conf(os.path.join(tmp, "%s-attr" % p.label), "10.209.0.0/16")
+        conf = dict(conf, logFile=path)
+        for i in range(n):
+            cid = p.new_cid("attr" + kind)
+            res = p.worker.run(p.job("ADD", conf, 0, cid))
+            if not check_ok(p, "attribution", "ADD", res):
+                continue
+            r = json.loads(res["out"])
+            check_ok(p, "attribution", "CHECK", p.worker.run(p.job("CHECK", dict(conf, prevResult=r), 0, cid)))
+            check_ok(p, "attribution", "DEL", p.worker.run(p.job("DEL", with_prev(conf, r), 0, cid)))
+    p.attribution = {}
+    try:
+        with open(path) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as e:
+        p.fail("attribution", "invocation log %s unreadable: %s" % (path, e))
+        return
+    # records come in the order run: n l2 cycles (ADD, CHECK, DEL), then n host-local ones
+    per_kind = {"l2": records[:3 * n], "hl": records[3 * n:]}
+    for kind, recs in per_kind.items():
+        for verb in ("ADD", "CHECK", "DEL"):
+            sel = [r["phases"] for r in recs if r.get("verb") == verb and r.get("outcome") == "ok"]
+            if sel:
+                p.attribution["%s %s" % (kind, verb)] = (len(sel), {k: sum(s.get(k, 0) for s in sel) / len(sel) for k in PHASE_ORDER})

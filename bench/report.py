@@ -227,6 +227,18 @@ def build_report(A, B, args, info, sizes, started, elapsed, smoke):
             lines.append("Failures of %s (%d, first 10):" % (p.name, len(p.failures)))
             for f in p.failures[:10]:
                 lines.append("- [%s] %s" % (f["phase"], f["msg"].replace("\n", " ")))
+    attribution = getattr(A, "attribution", None)
+    if attribution:
+        from phases import PHASE_ORDER
+        lines.append("")
+        lines.append("Where our time goes (means in ms per phase, from the plugin's own invocation log, `logFile`; "
+                     "a separate untimed run of ours only; startup = CPU before main):")
+        lines.append("")
+        lines.append("| operation | n | " + " | ".join(PHASE_ORDER) + " | sum |")
+        lines.append("|---|---:|" + "---:|" * (len(PHASE_ORDER) + 1))
+        for op, (n, means) in attribution.items():
+            lines.append("| %s | %d | %s | %s |" % (op, n, " | ".join("%.2f" % means[k] for k in PHASE_ORDER),
+                                                   "%.2f" % sum(means.values())))
     return "\n".join(lines) + "\n", rows, missed
 
 

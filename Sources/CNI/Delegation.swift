@@ -44,6 +44,51 @@ public struct DelegatedPlugin: IPAM, Sendable {
     /// child and throws code 104 so the caller can roll back.
     func run(_ command: Command, environment: Environment, stdin: [UInt8],
              timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds, interruptible: Bool = true) throws(CNIError) -> [UInt8] {
+        try spawn(command, environment: environment, stdin: stdin)
+            .finish(timeoutMilliseconds: timeoutMilliseconds, interruptible: interruptible)
+    }
+
+    /// A started execution: its pid and the read end of its stdout (owned; closed once it is finished).
+    final class Running {
+        let plugin: DelegatedPlugin
+        let what: String
+        let pid: pid_t
+        let output: Int32
+        private var reaped = false
+
+        init(plugin: DelegatedPlugin, what: String, pid: pid_t, output: Int32) {
+            self.plugin = plugin
+            self.what = what
+            self.pid = pid
+            self.output = output
+        }
+
+        deinit {
+            if !reaped { kill(pid, SIGKILL); _ = plugin.reap(pid) }  // never leave a child behind
+            close(output)
+        }
+
+        /// Waits for it (bounded) and returns its stdout on success; see `run`.
+        func finish(timeoutMilliseconds: Int32 = DelegatedPlugin.defaultTimeoutMilliseconds, interruptible: Bool = true) throws(CNIError) -> [UInt8] {
+            reaped = true  // collect reaps it on every path
+            let codes = plugin.codes
+            let status = try plugin.collect(pid: pid, output: output, timeout: timeoutMilliseconds, interruptible: interruptible, what: what)
+            if status.truncated {
+                throw CNIError(codes.unusableResult, "the answer of \(what) is too large: more than \(DelegatedPlugin.outputLimit) bytes (1 MiB) on stdout",
+                               details: "a CNI result is a few KiB, so it was not read; \(status.exitCode.map { "the plugin exited with status \($0)" } ?? "the plugin was killed by signal \(status.signal)")")
+            }
+            if status.exitCode == 0 { return status.stdout }
+            if let error = DelegatedPlugin.pluginError(in: status.stdout) {
+                throw CNIError(error.code, "\(what) failed: \(error.message)", details: error.details)
+            }
+            let printed = String(decoding: status.stdout.prefix(200), as: UTF8.self)
+            throw CNIError(codes.executionFailure, "\(what) \(status.exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(status.signal)")",
+                           details: printed.isEmpty ? "it printed nothing on stdout" : "stdout: \(printed)")
+        }
+    }
+
+    /// Starts the plugin with the config in an in-memory file as stdin and a pipe as stdout.
+    func spawn(_ command: Command, environment: Environment, stdin: [UInt8]) throws(CNIError) -> Running {
         let what = "\(command.rawValue) of IPAM plugin \(type)"
         let input = cs_memfd("cni-stdin")
         guard input >= 0 else { throw CNIError(.ioFailure, "\(what): cannot create its stdin: \(errnoText(errno))") }
@@ -58,8 +103,6 @@ public struct DelegatedPlugin: IPAM, Sendable {
 
         var pipeFDs: [Int32] = [-1, -1]
         guard cs_pipe_cloexec(&pipeFDs) == 0 else { throw CNIError(.ioFailure, "\(what): pipe failed: \(errnoText(errno))") }
-        let output = pipeFDs[0]
-        defer { close(output) }
 
         var pid: pid_t = 0
         let spawnResult = withCStrings([executable]) { argv in
@@ -69,26 +112,30 @@ public struct DelegatedPlugin: IPAM, Sendable {
         }
         close(pipeFDs[1])
         guard spawnResult == 0 else {
+            close(pipeFDs[0])
             throw CNIError(codes.executionFailure, "\(what) could not be started: \(errnoText(spawnResult))", details: executable)
         }
-        let status = try collect(pid: pid, output: output, timeout: timeoutMilliseconds, interruptible: interruptible, what: what)
-        if status.truncated {
-            throw CNIError(codes.unusableResult, "the answer of \(what) is too large: more than \(Self.outputLimit) bytes (1 MiB) on stdout",
-                           details: "a CNI result is a few KiB, so it was not read; \(status.exitCode.map { "the plugin exited with status \($0)" } ?? "the plugin was killed by signal \(status.signal)")")
-        }
-        if status.exitCode == 0 { return status.stdout }
-        if let error = Self.pluginError(in: status.stdout) {
-            throw CNIError(error.code, "\(what) failed: \(error.message)", details: error.details)
-        }
-        let printed = String(decoding: status.stdout.prefix(200), as: UTF8.self)
-        throw CNIError(codes.executionFailure, "\(what) \(status.exitCode.map { "exited with status \($0)" } ?? "was killed by signal \(status.signal)")",
-                       details: printed.isEmpty ? "it printed nothing on stdout" : "stdout: \(printed)")
+        return Running(plugin: self, what: what, pid: pid, output: pipeFDs[0])
     }
 
     /// Executes ADD and reads the result it returns, in whatever version it answers.
     public func add(_ request: Request) throws(CNIError) -> CNIResult {
+        try decodeAdd(try run(.add, environment: request.environment, stdin: request.config.bytes), config: request.config)
+    }
+
+    /// ADD started now, read when finished: the link is created while the IPAM runs.
+    public func startAdd(_ request: Request) throws(CNIError) -> PendingIPAM<CNIResult> {
+        let running = try spawn(.add, environment: request.environment, stdin: request.config.bytes)
         let config = request.config
-        let stdout = try run(.add, environment: request.environment, stdin: config.bytes)
+        return PendingIPAM { () throws(CNIError) in try self.decodeAdd(try running.finish(), config: config) }
+    }
+
+    public func startCheck(_ request: Request) throws(CNIError) -> PendingIPAM<Void> {
+        let running = try spawn(.check, environment: request.environment, stdin: request.config.bytes)
+        return PendingIPAM { () throws(CNIError) in _ = try running.finish() }
+    }
+
+    private func decodeAdd(_ stdout: [UInt8], config: NetworkConfig) throws(CNIError) -> CNIResult {
         let value: JSONValue
         do { value = try JSONValue.parse(stdout) } catch {
             throw CNIError(.decodingFailure, "ADD of IPAM plugin \(type) printed something that is not JSON: \(error)",
@@ -118,9 +165,9 @@ public struct DelegatedPlugin: IPAM, Sendable {
     public func status(_ request: Request) throws(CNIError) { _ = try run(.status, environment: request.environment, stdin: request.config.bytes) }
     public func garbageCollect(_ request: Request) throws(CNIError) { _ = try run(.gc, environment: request.environment, stdin: request.config.bytes) }
 
-    private struct Exit { var stdout: [UInt8]; var truncated: Bool; var exitCode: Int32?; var signal: Int32 }
+    struct Exit { var stdout: [UInt8]; var truncated: Bool; var exitCode: Int32?; var signal: Int32 }
 
-    private func collect(pid: pid_t, output: Int32, timeout: Int32, interruptible: Bool, what: String) throws(CNIError) -> Exit {
+    func collect(pid: pid_t, output: Int32, timeout: Int32, interruptible: Bool, what: String) throws(CNIError) -> Exit {
         let pidfd = cs_pidfd_open(pid)
         defer { if pidfd >= 0 { close(pidfd) } }
         var stdout: [UInt8] = []
@@ -166,7 +213,7 @@ public struct DelegatedPlugin: IPAM, Sendable {
         return Exit(stdout: stdout, truncated: truncated, exitCode: signal == 0 ? (status >> 8) & 0xFF : nil, signal: signal)
     }
 
-    private func reap(_ pid: pid_t) -> Int32 {
+    func reap(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         _ = retryingEINTR { waitpid(pid, &status, 0) }
         return status

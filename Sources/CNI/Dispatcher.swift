@@ -1,4 +1,5 @@
 import CProcess
+import Glibc
 import JSON
 
 /// One invocation, validated: the environment and the config.
@@ -54,16 +55,21 @@ public enum Dispatcher {
     /// Runs one invocation in this process, as the executable: termination signals are recorded (so an ADD
     /// can roll back), then `run(_:io:)` with the process's descriptors.
     public static func main(_ plugin: some CNIPlugin) -> Int32 {
+        let startup = Phases.processCPUNanoseconds()  // what the process cost before main
         cs_install_termination_handlers()
-        return run(plugin, io: .process())
+        return run(plugin, io: .process(), startupNanoseconds: startup)
     }
 
     /// Runs one invocation and returns the exit status. Results go to stdout; errors go to stdout as CNI error
     /// JSON (runtimes parse stdout), with a copy on stderr for people reading logs.
-    public static func run(_ plugin: some CNIPlugin, io: InvocationIO) -> Int32 {
+    public static func run(_ plugin: some CNIPlugin, io: InvocationIO, startupNanoseconds: Int64 = 0) -> Int32 {
+        Phases.reset(startup: startupNanoseconds)
+        Phases.enter(.config)
         let log = Log(prefix: plugin.name, sink: io.writeError)
         let variables = io.variables
         var errorVersion = SpecVersion.latest
+        var record: InvocationLog?   // the per-invocation record (config key logFile), when asked for
+        var recordedCommand: Command?
         do throws(CNIError) {
             let command = try Environment.command(from: variables)
             let input: [UInt8]
@@ -78,9 +84,12 @@ public enum Dispatcher {
             let environment = try Environment.load(variables, command: command, pluginArgKeys: plugin.argKeys)
             try gate(command, version)
             let request = Request(environment: environment, config: try NetworkConfig(bytes: input, object: object, version: version), log: log)
+            record = try InvocationLog.settings(request.config)
+            recordedCommand = command
             switch command {
             case .add:
                 let result = try plugin.add(request)
+                Phases.enter(.output)
                 io.writeOutput(try result.json(version: version).serialized() + "\n")
             case .del: try plugin.delete(request)
             case .check: try plugin.check(request)
@@ -88,12 +97,25 @@ public enum Dispatcher {
             case .gc: try plugin.garbageCollect(request)
             case .version: break
             }
+            writeRecord(record, command: recordedCommand, variables: variables, error: nil, log: log)
             return 0
         } catch {
+            Phases.enter(.output)
             io.writeOutput(error.json(version: errorVersion.description).serialized() + "\n")
             log("error \(error.code.rawValue): \(error)")
+            writeRecord(record, command: recordedCommand, variables: variables, error: error, log: log)
             return 1
         }
+    }
+
+    /// The invocation's record, when the config asked for one; a failure to write it is only reported on stderr.
+    static func writeRecord(_ record: InvocationLog?, command: Command?, variables: [(String, String)], error: CNIError?, log: Log) {
+        guard let record, let command else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let line = InvocationLog.record(time: now, command: command, environment: variables, error: error,
+                                        level: record.level, phases: Phases.milliseconds())
+        if let problem = record.append(line, error: error) { log("\(problem); the \(command.rawValue) itself is unaffected") }
     }
 
     /// CHECK arrived in 0.4.0, STATUS and GC in 1.1.0.

@@ -1,7 +1,10 @@
 import CNI
 
 /// The points of an ADD at which the world has changed a little more, declared in the order an ADD passes
-/// them (L2-only ADDs skip ipam-added, addresses-added and routes-added; ADDs without hostAccess the last four). At each, a termination signal that
+/// them (L2-only ADDs skip ipam-added, addresses-added and routes-added; ADDs without hostAccess the last
+/// four). `renamed`: the link carries CNI_IFNAME; a link created under it passes it right after link-created,
+/// one made under the temporary name (kernels that check a new name on the creating side) after its rename.
+/// At each, a termination signal that
 /// has arrived becomes an error, so the rollback runs (code 104). In the fault-injection build (compile-time
 /// condition FAULT_INJECTION, `scripts/build --fault-injection`) the process can also stop itself there,
 /// for the harness to kill it and prove that the next DEL cleans up; the shipped binary has no such hook.

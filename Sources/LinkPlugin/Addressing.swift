@@ -35,6 +35,7 @@ public struct Addressing {
                                details: problem)
             }
         }
+        Phases.enter(.addresses)
         let hasV6 = result.ips.contains { $0.address.family == .v6 }
         // Gratuitous ARP / unsolicited NA on address changes, so neighbours learn the new MAC at once.
         // ndisc_notify is set even without IPv6 addresses (as the reference does); only fatal when IPv6 is in use.
@@ -51,6 +52,7 @@ public struct Addressing {
         do { try socket.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(ifName) up") }
         try attachment.checkpoint(.up)
         try confirmAddresses(result.ips.map(\.address), ipamType: ipamType, waitForDAD: hasV6)
+        Phases.enter(.routes)
         for route in result.routes {
             let gateway = route.gateway(fallingBackTo: result.ips)
             var spec = RouteSpec(destination: route.destination.network, gateway: gateway, outputIndex: link.index)
@@ -89,6 +91,7 @@ public struct Addressing {
                                details: "IPv6 duplicate address detection failed")
             }
             if !v6.contains(where: \.isTentative) { return }
+            Phases.enter(.dadWait)
             if waited >= Self.dadTimeoutMilliseconds {
                 throw CNIError(.addressingFailure, "IPv6 duplicate address detection on \(ifName) did not finish within \(Self.dadTimeoutMilliseconds / 1000) s")
             }

@@ -40,6 +40,7 @@ public struct Attachment {
     /// The master by name, or the interface of the lowest-metric default route; checked to be usable as the
     /// parent of a macvlan-family child: Ethernet, not loopback, not itself such a child (stacking only adds a hop).
     public static func findMaster(_ name: String?, socket: any RouteOperations, whereText: String, childKind: String) throws(CNIError) -> LinkInfo {
+        Phases.enter(.link)
         let link: LinkInfo?
         var defaultIndex: Int32?
         do throws(NetlinkError) {

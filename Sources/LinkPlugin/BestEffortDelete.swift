@@ -13,7 +13,9 @@ public func bestEffortDelete(_ request: Request, system: any LinkSystem, tempora
     // that would delete a host interface that happens to carry CNI_IFNAME. Refused before anything runs.
     let container = try system.containerRoutesForDelete(env, log: request.log)
     var failures: [CNIError] = []
+    Phases.enter(.ipam)
     do { try system.ipam(request)?.delete(request, rollback: false) } catch { failures.append(error) }
+    Phases.enter(.link)
     if let container {
         for name in [env.ifName, temporaryName.make(containerID: env.containerID, ifName: env.ifName)] {
             do { try deleteIfOurs(name, in: container, env: env, log: request.log, isOurs: isOurs) } catch { failures.append(error) }

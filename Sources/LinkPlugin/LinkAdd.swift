@@ -1,12 +1,32 @@
 import CNI
+import Glibc
 import Namespace
 import NetTypes
 import Netlink
 
+/// What a plugin knows of the link it is about to create, so that an L2 ADD need not read it back: the MAC it
+/// sends (nil when the kernel chooses or overrides it, e.g. a passthru macvlan takes its master's) and the MTU
+/// the link will have (the configured one or the master's, which a child inherits).
+public struct LinkShape: Sendable {
+    public let mac: MACAddress?
+    public let mtu: UInt32
+    public init(mac: MACAddress?, mtu: UInt32) {
+        self.mac = mac
+        self.mtu = mtu
+    }
+}
+
 /// ADD of a link plugin, after the plugin has validated its config and found its master: the link is
-/// created (by the plugin's `create`, under the temporary name) straight into the container, renamed to
-/// CNI_IFNAME, given the IPAM's addresses and routes, and described in the result. Every step that changes the
-/// world registers its undo; if anything throws, the undo list runs in reverse (`Rollback.guarding`).
+/// created (by the plugin's `create`) straight into the container under CNI_IFNAME, given the IPAM's addresses
+/// and routes, and described in the result. An IPAM that does not need the interface (`IPAMOverlap`) is started
+/// before the link is created and finished after, so the two overlap. Every step that changes the world registers its undo; if anything
+/// throws, the undo list runs in reverse (`Rollback.guarding`).
+///
+/// Round trips: the kernel checks a new link's name in the namespace it lands in (IFLA_NET_NS_FD), so the
+/// creation itself refuses an existing CNI_IFNAME, and an L2 link is created up with a MAC the plugin chose:
+/// master lookup + RTM_NEWLINK, nothing read back. Kernels that check the name on the creating side answer
+/// EEXIST although the container has no such link; for them the link is made under the temporary name and
+/// renamed (`createUnderTemporaryName`).
 public struct LinkAdd {
     public let request: Request
     public let attachment: Attachment
@@ -27,26 +47,46 @@ public struct LinkAdd {
     /// link and the IPAM's result, registers its own undo steps.
     public typealias AfterAddressing = (_ link: LinkInfo, _ assigned: CNIResult, _ rollback: inout Rollback) throws(CNIError) -> Void
 
-    /// Runs the ADD. `create(name)` makes the link under `name` in the container (from the master's side,
-    /// through `attachment.masterSocket`). `previous`: the decoded prevResult, kept in front of ours.
-    public func run(previous: CNIResult?, create: (_ name: String) throws(NetlinkError) -> Void,
+    /// Runs the ADD. `create(name, up)` makes the link under `name` in the container (from the master's side,
+    /// through `attachment.masterSocket`), up from creation when `up`. `shape`: what the link will be.
+    /// `previous`: the decoded prevResult, kept in front of ours.
+    public func run(previous: CNIResult?, shape: LinkShape,
+                    create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void,
                     afterAddressing: AfterAddressing? = nil) throws(CNIError) -> CNIResult {
         let env = request.environment
-        if try lookup(attachment.containerSocket, env.ifName, "checking CNI_IFNAME in the container") != nil {
-            throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
-                           details: "CNI_IFNAME must name a new interface; the existing one was left untouched")
-        }
+        let overlapped = try ipam.map { (ipam: any IPAM) throws(CNIError) -> Bool in
+            try IPAMOverlap.applies(to: ipam.type, config: request.config)
+        } ?? false
         try attachment.checkpoint(.validated)
         return try Rollback.guarding(log: request.log) { (rollback: inout Rollback) throws(CNIError) -> CNIResult in
-            let link = try createLink(create, up: ipam == nil, rollback: &rollback)
-            var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: link.mac?.description,
-                                                                    mtu: Int(link.mtu), sandbox: env.netns)])
-            if let ipam {
-                // Spec: IPAM DEL runs on failure even when its ADD failed, so register it first.
-                rollback.register("release the address from IPAM plugin \(ipam.type)") { () throws(CNIError) in
-                    try ipam.delete(request, rollback: true)
+            var pending: PendingIPAM<CNIResult>?
+            var ifNameTaken = false
+            if let ipam, overlapped {
+                // An ADD still running when the rollback comes is waited for, so that the DEL releases what it
+                // took. One exception: CNI_IFNAME exists (a second ADD of a live attachment) and the IPAM's ADD
+                // failed (host-local refuses a duplicate): it took nothing, and a DEL would release the live
+                // attachment's address, which the sequential order never reached either.
+                registerIPAMRelease(ipam, settling: { pending?.settle() ?? true }, skipWhenFailed: { ifNameTaken }, rollback: &rollback)
+                pending = try ipam.startAdd(request)
+            }
+            Phases.enter(.link)
+            let created = try createLink(create, up: ipam == nil, ifNameTaken: &ifNameTaken, rollback: &rollback)
+            // The index only matters for addresses and routes; the MAC only when the plugin could not choose it.
+            var link: LinkInfo?
+            if ipam != nil || shape.mac == nil || created.renamed {
+                if let info = created.info { link = info } else { link = try findCreated(env.ifName) }
+            }
+            var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: (link?.mac ?? shape.mac)?.description,
+                                                                    mtu: Int(link?.mtu ?? shape.mtu), sandbox: env.netns)])
+            if let ipam, let link {
+                Phases.enter(.ipam)  // with the overlap: only what is left of the IPAM's run once the link exists
+                let assigned: CNIResult
+                if let pending {
+                    assigned = try pending.finish()
+                } else {
+                    registerIPAMRelease(ipam, settling: { true }, skipWhenFailed: { false }, rollback: &rollback)
+                    assigned = try ipam.add(request)
                 }
-                let assigned = try ipam.add(request)
                 try attachment.checkpoint(.ipamAdded)
                 try Addressing(attachment: attachment, link: link, ifName: env.ifName, log: request.log).apply(assigned, ipamType: ipam.type)
                 try afterAddressing?(link, assigned, &rollback)
@@ -67,25 +107,95 @@ public struct LinkAdd {
         }
     }
 
-    /// Creation under the temporary name, then the rename. The undo is registered before the rename, by index,
-    /// so a failing rename still cleans up. `up` (L2 only) brings the link up together with the rename; with
-    /// IPAM it comes up after its addresses.
-    private func createLink(_ create: (_ name: String) throws(NetlinkError) -> Void, up: Bool, rollback: inout Rollback) throws(CNIError) -> LinkInfo {
+    /// Spec: IPAM DEL runs on failure even when its ADD failed, so it is registered before the ADD starts.
+    /// `settling` waits for an ADD still running and says whether it succeeded.
+    private func registerIPAMRelease(_ ipam: any IPAM, settling: @escaping () -> Bool, skipWhenFailed: @escaping () -> Bool,
+                                     rollback: inout Rollback) {
+        let request = request
+        rollback.register("release the address from IPAM plugin \(ipam.type)") { () throws(CNIError) in
+            if !settling() && skipWhenFailed() { return }
+            try ipam.delete(request, rollback: true)
+        }
+    }
+
+    /// The link as created: `info` when it had to be read back anyway (the temporary-name path).
+    private struct Created {
+        var info: LinkInfo?
+        var renamed: Bool
+    }
+
+    /// Creation under CNI_IFNAME; its EEXIST is either an existing CNI_IFNAME in the container (refused, left
+    /// untouched) or a kernel that checks the name on the creating side (the temporary-name path). The undo is
+    /// registered as soon as the link may exist: after success, and after a creation cut short by a signal.
+    private func createLink(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool,
+                            ifNameTaken: inout Bool, rollback: inout Rollback) throws(CNIError) -> Created {
+        let env = request.environment
+        let container = attachment.containerSocket
+        do throws(NetlinkError) {
+            try createUnderFinalName(create, up: up)
+        } catch where error.kind == .exists {
+            if try lookup(container, env.ifName, "checking CNI_IFNAME in the container") != nil {
+                ifNameTaken = true
+                throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
+                               details: "CNI_IFNAME must name a new interface; the existing one was left untouched")
+            }
+            return try createUnderTemporaryName(create, up: up, rollback: &rollback)
+        } catch {
+            if error.kind == .interrupted { registerUndo(named: env.ifName, rollback: &rollback) }
+            throw error.cni("creating \(describe) for \(env.netns)")
+        }
+        registerUndo(named: env.ifName, rollback: &rollback)
+        try attachment.checkpoint(.linkCreated)
+        try attachment.checkpoint(.renamed)  // the link carries CNI_IFNAME from its creation
+        return Created(info: nil, renamed: false)
+    }
+
+    private func createUnderFinalName(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool) throws(NetlinkError) {
+        #if FAULT_INJECTION
+        if FaultInjection.creatingSideNameCheckRequested {  // behave as a kernel that checks the name on the host side
+            throw NetlinkError(errno: EEXIST, operation: "create (fault build: name checked on the creating side)")
+        }
+        #endif
+        try create(request.environment.ifName, up)
+    }
+
+    /// The undo of a link made under CNI_IFNAME, found by name when the rollback runs (an L2 ADD never learns
+    /// its index). Only a link of our own making can carry the name: the creation refused an existing one.
+    private func registerUndo(named name: String, rollback: inout Rollback) {
+        let container = attachment.containerSocket
+        let env = request.environment
+        rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
+            guard let link = try lookup(container, name, "finding \(name) to delete it") else { return }
+            try deleteLink(container, index: link.index, "deleting \(name)")
+        }
+    }
+
+    private func findCreated(_ name: String) throws(CNIError) -> LinkInfo {
+        guard let link = try lookup(attachment.containerSocket, name, "finding the new link") else {
+            throw CNIError(.linkFailure, "the new link \(name) is not in \(request.environment.netns) after creation")
+        }
+        return link
+    }
+
+    /// For kernels that check a new name on the creating side: creation under the temporary name (derived from
+    /// the container ID and CNI_IFNAME, so a DEL after SIGKILL finds it), then the rename (L2: and up, in the
+    /// same request). The undo is registered before the rename, by index, so a failing rename still cleans up.
+    private func createUnderTemporaryName(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool,
+                                          rollback: inout Rollback) throws(CNIError) -> Created {
         let env = request.environment
         let container = attachment.containerSocket
         let temporary = temporaryName.make(containerID: env.containerID, ifName: env.ifName)
         do throws(NetlinkError) {
-            do throws(NetlinkError) { try create(temporary) } catch where error.kind == .exists {
+            do throws(NetlinkError) { try create(temporary, false) } catch where error.kind == .exists {
                 // Our temporary name can only be taken by the remains of a killed ADD of this same attachment.
                 if let stale = try container.link(named: temporary) { try container.deleteLink(index: stale.index) }
-                try create(temporary)
+                try create(temporary, false)
             }
         } catch {
+            if error.kind == .interrupted { registerUndo(named: temporary, rollback: &rollback) }
             throw error.cni("creating \(describe) for \(env.netns)")
         }
-        guard let created = try lookup(container, temporary, "finding the new link") else {
-            throw CNIError(.linkFailure, "the new link \(temporary) is not in \(env.netns) after creation")
-        }
+        let created = try findCreated(temporary)
         rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
             try deleteLink(container, index: created.index, "deleting \(temporary)")
         }
@@ -99,6 +209,7 @@ public struct LinkAdd {
         try attachment.checkpoint(.renamed)
         var link = created
         link.name = env.ifName
-        return link
+        if up { link.flags.insert(.up) }
+        return Created(info: link, renamed: true)
     }
 }

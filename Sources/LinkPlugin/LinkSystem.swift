@@ -23,6 +23,7 @@ public struct Kernel: LinkSystem {
     public init() {}
 
     public func attach(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {
+        Phases.enter(.namespace)
         let path = request.environment.netns
         let container: NetworkNamespace
         let own: NetworkNamespace
@@ -49,6 +50,7 @@ public struct Kernel: LinkSystem {
     public func containerRoutesForDelete(_ env: Environment, log: Log) throws(CNIError) -> (any RouteOperations)? {
         // containerd sends DEL with an empty CNI_NETNS once the task is gone; a deleted or unusable path has
         // nothing of ours either.
+        Phases.enter(.namespace)
         guard !env.netns.isEmpty else { return nil }
         let namespace: NetworkNamespace
         do { namespace = try NetworkNamespace(path: env.netns) } catch {

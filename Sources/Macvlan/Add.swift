@@ -15,16 +15,21 @@ extension MacvlanPlugin {
         let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
         let add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
                           describe: "a \(config.mode.configName) macvlan on \(master.name)")
-        let create = { (name: String) throws(NetlinkError) in
+        // The MAC the kernel would choose (random, unicast, locally administered), chosen here so that nothing
+        // has to be read back; a passthru child takes its master's MAC whatever is sent, so the kernel's is read.
+        let mac = config.mode == .passthru ? config.mac : (config.mac ?? .randomLocallyAdministered())
+        let shape = LinkShape(mac: config.mode == .passthru ? nil : mac, mtu: mtu ?? master.mtu)
+        let create = { (name: String, up: Bool) throws(NetlinkError) in
             var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode)
-            spec.mac = config.mac
+            spec.mac = mac
             spec.mtu = mtu
+            spec.up = up
             spec.broadcastQueueLength = config.broadcastQueueLength
             spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
             try attachment.masterSocket.createMacvlan(spec)
         }
-        guard let hostAccess = config.hostAccess else { return try add.run(previous: previous, create: create) }
-        return try add.run(previous: previous, create: create) { (link, assigned, rollback: inout Rollback) throws(CNIError) in
+        guard let hostAccess = config.hostAccess else { return try add.run(previous: previous, shape: shape, create: create) }
+        return try add.run(previous: previous, shape: shape, create: create) { (link, assigned, rollback: inout Rollback) throws(CNIError) in
             try setUpHostAccess(hostAccess, request: request, master: master, link: link, addresses: assigned.ips.map(\.address),
                                 attachment: attachment, rollback: &rollback)
         }

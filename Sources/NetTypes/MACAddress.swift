@@ -19,6 +19,18 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         self.bytes = out
     }
 
+    /// A new address as the kernel makes one for a link created without IFLA_ADDRESS (eth_random_addr): random,
+    /// unicast (bit 0 of the first byte clear), locally administered (bit 1 set). ADD chooses it itself so
+    /// that the result's MAC is known without reading the link back.
+    public static func randomLocallyAdministered() -> MACAddress {
+        var generator = SystemRandomNumberGenerator()  // getrandom(2), as the kernel's own random bytes
+        let random = generator.next()
+        var bytes = (0..<6).map { UInt8(truncatingIfNeeded: random >> (8 * UInt64($0))) }
+        bytes[0] = (bytes[0] & 0xFE) | 0x02
+        return MACAddress(bytes: bytes)!
+    }
+
+    public var isLocallyAdministered: Bool { bytes[0] & 0x02 != 0 }
     public var isMulticast: Bool { bytes[0] & 0x01 != 0 }  // includes broadcast
     public var isBroadcast: Bool { bytes.allSatisfy { $0 == 0xFF } }
     public var isZero: Bool { bytes.allSatisfy { $0 == 0 } }

@@ -10,6 +10,7 @@ public struct MacvlanRequest: Sendable, Equatable {
     public var mtu: UInt32?                      // IFLA_MTU
     public var broadcastQueueLength: UInt32?     // IFLA_MACVLAN_BC_QUEUE_LEN (kernel >= 5.11)
     public var namespaceFD: Int32?               // IFLA_NET_NS_FD: create straight into that namespace
+    public var up = false                        // IFF_UP in ifi_flags/ifi_change: up from creation (`ip link add … up`)
 
     public init(name: String, parentIndex: Int32, mode: MacvlanMode) {
         self.name = name

@@ -38,8 +38,9 @@ public enum RouteRequest {
     public static func newMacvlan(_ r: MacvlanRequest, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let operation = "create \(r.device.rawValue) link \(r.name) on parent index \(r.parentIndex)"
         try validateName(r.name, operation: operation)
+        let upFlag: InterfaceFlags = r.up ? .up : []
         let b = linkMessage(K.newLink, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence,
-                            index: 0)
+                            index: 0, ifFlags: upFlag, change: upFlag)
         b.putString(K.iflaIfname, r.name)
         b.putU32(K.iflaLink, UInt32(bitPattern: r.parentIndex))
         if let mac = r.mac { b.putBytes(K.iflaAddress, mac.bytes) }

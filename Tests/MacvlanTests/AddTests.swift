@@ -92,6 +92,61 @@ import Testing
         #expect(!calls.contains("renameLink") || true)
     }
 
+    @Test func l2OnlyIsTwoRoundTripsMasterLookupAndCreation() throws {
+        let result = try add(ConfigBuilder().removing("ipam").with(["cniVersion": "1.1.0"]))
+        #expect(system.host.calls == ["link", "createMacvlan"])
+        #expect(system.container.calls.isEmpty)  // nothing read back, no lookup before
+        let link = try #require(eth0)
+        #expect(link.isUp)
+        let interface = result["interfaces"]?.arrayValue?.first
+        #expect(interface?["mac"]?.stringValue == link.mac?.description)
+        #expect(interface?["mtu"] == .int(1500))  // the master's, which the child inherits
+    }
+
+    @Test func macChosenAsTheKernelWouldRandomUnicastLocallyAdministered() throws {
+        _ = try add(ConfigBuilder().removing("ipam"))
+        let mac = try #require(eth0?.mac)
+        #expect(mac.isAssignable && mac.isLocallyAdministered)
+        var seen: Set<MACAddress> = []
+        for _ in 0..<64 { seen.insert(MACAddress.randomLocallyAdministered()) }
+        #expect(seen.count == 64)
+        #expect(seen.allSatisfy { $0.isAssignable && $0.isLocallyAdministered })
+    }
+
+    @Test func passthruReadsTheMACTheKernelGaveBack() throws {
+        let result = try add(ConfigBuilder().removing("ipam").with(["mode": "passthru"]))
+        #expect(system.container.calls == ["link"])
+        #expect(result["interfaces"]?.arrayValue?.first?["mac"]?.stringValue == eth0?.mac?.description)
+    }
+
+    @Test func existingIfnameRefusedByTheCreationItselfAndLeftAlone() throws {
+        system.container.links.append(LinkInfo(index: 7, name: "eth0", kind: .other("veth"), mtu: 1500, hardwareType: HardwareType.ether))
+        let run = Invocation(plugin, .add, ConfigBuilder().removing("ipam"))
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("\"code\": 4") || run.stdout.contains("\"code\":4"))
+        #expect(system.container.links.map(\.index) == [7])
+        #expect(system.host.calls == ["link", "createMacvlan"])
+    }
+
+    @Test func creatingSideNameCheckFallsBackToTheTemporaryNameAndRename() throws {
+        system.host.checksNameOnCreatingSide = true  // the fake host has its own eth0 (the master)
+        let result = try add(ConfigBuilder().removing("ipam"))
+        let link = try #require(eth0)
+        #expect(link.isUp)
+        #expect(system.container.calls.contains("renameLink"))
+        #expect(!system.container.links.contains { $0.name.hasPrefix("mvtmp") })
+        #expect(result["interfaces"]?.arrayValue?.first?["mac"]?.stringValue == link.mac?.description)
+    }
+
+    @Test func creatingSideNameCheckStillRefusesAnExistingIfname() throws {
+        system.host.checksNameOnCreatingSide = true
+        system.container.links.append(LinkInfo(index: 7, name: "eth0", kind: .other("veth"), mtu: 1500, hardwareType: HardwareType.ether))
+        let run = Invocation(plugin, .add, ConfigBuilder().removing("ipam"))
+        #expect(run.status == 1)
+        #expect(system.container.links.map(\.index) == [7])
+        #expect(!system.host.calls.contains("renameLink") && !system.container.calls.contains("renameLink"))
+    }
+
     @Test func l2OnlyComesUpWithTheRename() throws {
         let result = try add(ConfigBuilder().removing("ipam"))
         #expect(eth0?.isUp == true)
@@ -167,6 +222,7 @@ import Testing
     }
 
     @Test func staleTemporaryLinkOfAKilledADDIsReplaced() throws {
+        system.host.checksNameOnCreatingSide = true
         let stale = MacvlanPlugin.temporaryName.make(containerID: "c1", ifName: "eth0")
         system.container.links.append(LinkInfo(index: 50, name: stale, kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500, hardwareType: HardwareType.ether))
         _ = try add()

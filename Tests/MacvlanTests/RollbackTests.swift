@@ -35,6 +35,7 @@ import Testing
     }
 
     @Test func renameFailsLinkDeleted() throws {
+        system.host.checksNameOnCreatingSide = true  // the temporary-name path; the fake host has its own eth0
         system.container.failures["renameLink"] = FakeRoutes.error(EBUSY)
         let error = try failingAdd()
         #expect(error["code"] == .int(100))
@@ -44,8 +45,28 @@ import Testing
     }
 
     @Test func ifnameAppearingDuringTheADDIsCode4() throws {
+        system.host.checksNameOnCreatingSide = true
         system.container.failures["renameLink"] = FakeRoutes.error(EEXIST)
         #expect(try failingAdd()["code"] == .int(4))
+        expectClean()
+    }
+
+    @Test(arguments: [false, true])
+    func creationCutShortBySignalStillUndoesTheLink(creatingSideCheck: Bool) throws {
+        // The link may exist although its creation's answer never arrived; an L2 ADD never learns the index,
+        // so its undo finds the link by name (CNI_IFNAME, or the temporary name on the fallback path).
+        system.host.checksNameOnCreatingSide = creatingSideCheck
+        system.host.interruptAfterCreating = true
+        let error = try failingAdd(ConfigBuilder().removing("ipam"))
+        #expect(error["code"] == .int(104))
+        expectClean()
+    }
+
+    @Test func temporaryNamePathIPAMFailureDeletesTheRenamedLink() throws {
+        system.host.checksNameOnCreatingSide = true
+        system.ipamPlugin?.failures["ADD"] = CNIError(.tryAgainLater, "pool exhausted")
+        #expect(try failingAdd()["code"] == .int(11))
+        #expect(system.container.calls.contains("renameLink"))
         expectClean()
     }
 

@@ -24,6 +24,16 @@ public final class FakeIPAM: IPAM {
     }
 
     public func add(_ request: Request) throws(CNIError) -> CNIResult { try called("ADD"); return result }
+    /// Overlapped ADD: recorded as "ADD-start" when started (a real IPAM allocates then, whoever waits), its
+    /// answer (or `failures["ADD"]`) given when finished ("ADD-finish").
+    public func startAdd(_ request: Request) throws(CNIError) -> PendingIPAM<CNIResult> {
+        try called("ADD-start")
+        return PendingIPAM { () throws(CNIError) in try self.called("ADD", "ADD-finish"); return self.result }
+    }
+    public func startCheck(_ request: Request) throws(CNIError) -> PendingIPAM<Void> {
+        try called("CHECK-start")
+        return PendingIPAM { () throws(CNIError) in try self.called("CHECK", "CHECK-finish") }
+    }
     public func delete(_ request: Request, rollback: Bool) throws(CNIError) { try called("DEL", rollback ? "DEL-rollback" : "DEL") }
     public func check(_ request: Request) throws(CNIError) { try called("CHECK") }
     public func status(_ request: Request) throws(CNIError) { try called("STATUS") }

@@ -25,6 +25,11 @@ public final class FakeRoutes: RouteOperations {
     public var linkLocalOnUp = false
     /// Addresses added with `noDAD`.
     public private(set) var noDADAddresses: [IPPrefix] = []
+    /// Behave as a kernel that checks a new link's name in the creating namespace (this one) rather than in
+    /// the namespace it lands in: EEXIST when this namespace has the name.
+    public var checksNameOnCreatingSide = false
+    /// The link is created, then the wait for the kernel's answer is cut short by a signal (EINTR).
+    public var interruptAfterCreating = false
     public private(set) var calls: [String] = []
     private var nextIndex: Int32 = 100
 
@@ -64,12 +69,14 @@ public final class FakeRoutes: RouteOperations {
         try op("createMacvlan")
         let target = request.namespaceFD == nil ? self : (peer ?? self)
         guard !target.links.contains(where: { $0.name == request.name }) else { throw Self.error(EEXIST, "create") }
+        if checksNameOnCreatingSide, links.contains(where: { $0.name == request.name }) { throw Self.error(EEXIST, "create") }
         guard let parent = links.first(where: { $0.index == request.parentIndex }) else { throw Self.error(ENODEV, "create") }
         nextIndex += 1
         target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: .macvlanFamily(request.device, mode: request.mode),
                                      mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
-                                     mtu: request.mtu ?? parent.mtu, flags: InterfaceFlags(rawValue: 0x1002), hardwareType: HardwareType.ether,
+                                     mtu: request.mtu ?? parent.mtu, flags: InterfaceFlags(rawValue: request.up ? 0x1003 : 0x1002), hardwareType: HardwareType.ether,
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
+        if interruptAfterCreating { throw Self.error(EINTR, "create") }
     }
 
     public func allLinks() throws(NetlinkError) -> [LinkInfo] {

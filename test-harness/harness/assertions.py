@@ -192,6 +192,33 @@ def result(cr, step):
         raise Fail("result" + m)
 
 
+@assertion("log", in_namespace=False)
+def invocation_log(cr, step):
+    """The plugin's invocation log (config key logFile): one JSON line per invocation. `count`, `match` (a list,
+    record by record, subset match) and `phases` (keys every matched record's "phases" must have as numbers)."""
+    import json
+    path = cr.x(step["file"])
+    try:
+        with open(path) as f:
+            recs = [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        recs = []
+    except ValueError as e:
+        raise Fail(f"log {path} has a line that is not JSON: {e}")
+    if "count" in step and len(recs) != step["count"]:
+        raise Fail(f"log has {len(recs)} records, expected {step['count']}: {[r.get('verb') for r in recs]}")
+    for i, exp in enumerate(cr.x(step.get("match", []))):
+        if i >= len(recs):
+            raise Fail(f"no log record #{i}")
+        m = match(exp, recs[i])
+        if m:
+            raise Fail(f"log record #{i}{m}")
+        phases = recs[i].get("phases") or {}
+        missing = [p for p in step.get("phases", []) if not isinstance(phases.get(p), (int, float))]
+        if missing:
+            raise Fail(f"log record #{i} lacks phases {missing}: {phases}")
+
+
 assertion("clean", in_namespace=False)(cleanliness.assert_clean)
 
 

@@ -16,6 +16,8 @@ def skip_reason(run, case):
         return "needs the fault-injection build (ours only)"
     if "host-access" in requirements(case) and run.opts.reference:
         return "hostAccess is ours only (the reference has nothing for host-container access)"
+    if "invocation-log" in requirements(case) and run.opts.reference:
+        return "the invocation log (logFile) is ours only"
     if "ipv6" in requirements(case) and not os.path.exists("/proc/sys/net/ipv6"):
         return "no IPv6 in this kernel"
     return None
