@@ -14,6 +14,8 @@ public struct LinkAdd {
     public let temporaryName: TemporaryName
     /// What the link is, for messages ("a bridge macvlan on eth1").
     public let describe: String
+    /// The `ipv6` object: its sysctls are written before the link comes up; its DAD mode governs the wait.
+    public var ipv6: IPv6Settings?
 
     public init(request: Request, attachment: Attachment, ipam: (any IPAM)?, temporaryName: TemporaryName, describe: String) {
         self.request = request
@@ -43,7 +45,9 @@ public struct LinkAdd {
                 }
                 let assigned = try ipam.add(request)
                 try AddStage.ipamAdded.reached()
-                try Addressing(attachment: attachment, link: link, ifName: env.ifName).apply(assigned, ipamType: ipam.type)
+                var addressing = Addressing(attachment: attachment, link: link, ifName: env.ifName)
+                addressing.dad = ipv6?.dad ?? .wait
+                try addressing.apply(assigned, ipamType: ipam.type)
                 result.ips = assigned.ips.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway, interface: 0) }
                 result.routes = assigned.routes
                 result.dns = request.config.dns.merged(with: assigned.dns)
@@ -84,6 +88,11 @@ public struct LinkAdd {
             try deleteLink(container, index: created.index, "deleting \(temporary)")
         }
         try AddStage.linkCreated.reached()
+        // Under the temporary name, while the link is still down: the kernel must not act on an RA or start DAD
+        // with the defaults first. The values stay with the link through the rename.
+        if let settings = ipv6?.sysctls(ifName: temporary), !settings.isEmpty {
+            try attachment.containerSysctls.write(settings, ifName: temporary)
+        }
         do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
             if error.kind == .exists {
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")

@@ -14,6 +14,12 @@ public protocol LinkSystem {
     func containerRoutesForDelete(_ env: Environment) throws(CNIError) -> (any RouteOperations)?
     /// The IPAM the config names, or nil for an L2-only network.
     func ipam(_ request: Request) throws(CNIError) -> (any IPAM)?
+    /// Where PCI functions list their network interfaces (`masterSelector.pciAddress`, `deviceID`).
+    var pciDevices: PCINetworkDevices { get }
+}
+
+extension LinkSystem {
+    public var pciDevices: PCINetworkDevices { PCINetworkDevices() }
 }
 
 /// The real system: namespaces by path, netlink sockets bound to them, sysctl files, IPAM binaries in CNI_PATH.

@@ -1,3 +1,5 @@
+import NetTypes
+
 /// The name a new link carries between its creation and its rename to CNI_IFNAME: the plugin's prefix (up to
 /// 5 bytes, e.g. "mvtmp") and 10 hex digits derived from the container ID and interface name (FNV-1a, 40 bits),
 /// so that a DEL after a SIGKILL'd ADD can find and remove a link that never got its final name, and so that
@@ -12,11 +14,7 @@ public struct TemporaryName: Sendable {
     }
 
     public func make(containerID: String, ifName: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in containerID.utf8 + [0] + ifName.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
+        let hash = FNV1a.hash([containerID, ifName])
         let digits = Array("0123456789abcdef")
         var text = prefix
         for shift in stride(from: 36, through: 0, by: -4) { text.append(digits[Int((hash >> UInt64(shift)) & 0xF)]) }

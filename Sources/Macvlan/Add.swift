@@ -10,15 +10,19 @@ extension MacvlanPlugin {
         let previous = try request.config.decodedPrevResult()
         let ipam = try system.ipam(request)
         let attachment = try system.attach(request, linkInContainer: config.linkInContainer)
-        let master = try attachment.findMaster(config.master, childKind: "macvlan")
+        let master = try attachment.findMaster(config.master, childKind: "macvlan", pciDevices: system.pciDevices)
         let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
-        let add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
+        var add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
                           describe: "a \(config.mode.configName) macvlan on \(master.name)")
+        add.ipv6 = config.ipv6
         return try add.run(previous: previous) { (name: String) throws(NetlinkError) in
             var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode)
             spec.mac = config.mac
             spec.mtu = mtu
             spec.broadcastQueueLength = config.broadcastQueueLength
+            spec.broadcastCutoff = config.broadcastCutoff
+            spec.transmitQueues = config.transmitQueues
+            spec.receiveQueues = config.receiveQueues
             spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
             try attachment.masterSocket.createMacvlan(spec)
         }

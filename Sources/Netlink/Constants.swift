@@ -43,6 +43,7 @@ public enum AddressFlags {
     public static let dadFailed = UInt32(IFA_F_DADFAILED)
     public static let nodad = UInt32(IFA_F_NODAD)
     public static let permanent = UInt32(IFA_F_PERMANENT)
+    public static let optimistic = UInt32(IFA_F_OPTIMISTIC)
 }
 
 /// ARPHRD_* values of ifi_type.
@@ -99,6 +100,12 @@ enum K {
     static let iflaInfoData = UInt16(IFLA_INFO_DATA)
     static let iflaMacvlanMode = UInt16(IFLA_MACVLAN_MODE)
     static let iflaMacvlanBcQueueLen = UInt16(IFLA_MACVLAN_BC_QUEUE_LEN)
+    // Linux 6.8's uapi enum: MODE 1 ... BC_QUEUE_LEN 7, BC_QUEUE_LEN_USED 8, BC_CUTOFF 9. Older headers (this
+    // machine's 6.1) lack the name; the number is stable ABI.
+    static let iflaMacvlanBcCutoff: UInt16 = 9
+    static let iflaPermAddress = UInt16(IFLA_PERM_ADDRESS)
+    static let iflaNumTxQueues = UInt16(IFLA_NUM_TX_QUEUES)
+    static let iflaNumRxQueues = UInt16(IFLA_NUM_RX_QUEUES)
     static let extFilterSkipStats = UInt32(RTEXT_FILTER_SKIP_STATS)
 
     // address attributes

@@ -5,12 +5,15 @@ import NetTypes
 public protocol RouteOperations: AnyObject {
     func link(named name: String) throws(NetlinkError) -> LinkInfo?
     func link(index: Int32) throws(NetlinkError) -> LinkInfo?
+    /// Every link of the namespace, in the kernel's order.
+    func allLinks() throws(NetlinkError) -> [LinkInfo]
     /// Creates a macvlan or macvtap (from this socket's namespace; into `request.namespaceFD` if set).
     func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError)
     func deleteLink(index: Int32) throws(NetlinkError)
     func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError)
     func setLinkUp(index: Int32) throws(NetlinkError)
-    func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError)
+    /// `flags`: IFA_F_* bits for IFA_FLAGS (e.g. optimistic), 0 for none.
+    func addAddress(_ prefix: IPPrefix, index: Int32, flags: UInt32) throws(NetlinkError)
     func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo]
     func addRoute(_ route: RouteSpec) throws(NetlinkError)
     func routes(family: IPFamily?) throws(NetlinkError) -> [RouteInfo]
@@ -19,3 +22,9 @@ public protocol RouteOperations: AnyObject {
 }
 
 extension RouteSocket: RouteOperations {}
+
+extension RouteOperations {
+    public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
+        try addAddress(prefix, index: index, flags: 0)
+    }
+}

@@ -21,6 +21,8 @@ public final class FakeRoutes: RouteOperations {
     /// Addresses reported tentative for this many dumps (IPv6 DAD).
     public var tentativeDumps = 0
     public private(set) var calls: [String] = []
+    /// Every RTM_NEWLINK asked of this namespace, as sent.
+    public private(set) var createRequests: [MacvlanRequest] = []
     private var nextIndex: Int32 = 100
 
     public init() {}
@@ -50,6 +52,11 @@ public final class FakeRoutes: RouteOperations {
         return links.first { $0.name == name }
     }
 
+    public func allLinks() throws(NetlinkError) -> [LinkInfo] {
+        try op("allLinks")
+        return links
+    }
+
     public func link(index: Int32) throws(NetlinkError) -> LinkInfo? {
         try op("link")
         return links.first { $0.index == index }
@@ -57,6 +64,7 @@ public final class FakeRoutes: RouteOperations {
 
     public func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError) {
         try op("createMacvlan")
+        createRequests.append(request)
         let target = request.namespaceFD == nil ? self : (peer ?? self)
         guard !target.links.contains(where: { $0.name == request.name }) else { throw Self.error(EEXIST, "create") }
         guard let parent = links.first(where: { $0.index == request.parentIndex }) else { throw Self.error(ENODEV, "create") }
@@ -89,11 +97,11 @@ public final class FakeRoutes: RouteOperations {
         links[i].flags |= InterfaceFlags.up
     }
 
-    public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
+    public func addAddress(_ prefix: IPPrefix, index: Int32, flags: UInt32) throws(NetlinkError) {
         try op("addAddress")
         guard !addressList.contains(where: { $0.index == index && $0.prefix == prefix }) else { throw Self.error(EEXIST, "address") }
         if swallowedAddresses.contains(prefix) { return }
-        addressList.append(AddressInfo(index: index, prefix: prefix))
+        addressList.append(AddressInfo(index: index, prefix: prefix, flags: flags))
     }
 
     public func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo] {
@@ -101,7 +109,7 @@ public final class FakeRoutes: RouteOperations {
         let tentative = tentativeDumps > 0
         if tentative { tentativeDumps -= 1 }
         return addressList.filter { index == nil || $0.index == index }.map { address in
-            tentative && address.prefix.family == .v6 ? AddressInfo(index: address.index, prefix: address.prefix, flags: AddressFlags.tentative) : address
+            tentative && address.prefix.family == .v6 ? AddressInfo(index: address.index, prefix: address.prefix, flags: address.flags | AddressFlags.tentative) : address
         }
     }
 
