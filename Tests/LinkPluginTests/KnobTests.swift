@@ -47,6 +47,9 @@ import Testing
         let first = p.mac(for: try environment("sandbox-1", args: pod))
         #expect(first == p.mac(for: try environment("sandbox-2", args: pod)))
         #expect(Array(first.bytes.prefix(3)) == [0x02, 0x42, 0x0a])
+        // Pinned: a MAC a DHCP server reserved must not change with a plugin upgrade (the harness pins it too).
+        let pinned = try #require(try prefix("0a:58")).mac(for: try environment("any", args: "K8S_POD_NAMESPACE=prod;K8S_POD_NAME=web-0"))
+        #expect(pinned == MACAddress("0a:58:37:9c:77:13"))
         #expect(first.isAssignable)
         #expect(first != p.mac(for: try environment("sandbox-1", args: "K8S_POD_NAMESPACE=prod;K8S_POD_NAME=db-1")))
         #expect(first != p.mac(for: try environment("sandbox-1", args: "K8S_POD_NAMESPACE=test;K8S_POD_NAME=db-0")))
