@@ -296,3 +296,39 @@ struct FakeSysfs {
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
+
+/// `pattern` is POSIX ERE through glibc: Go's common forms work, Perl-only escapes are refused, not mis-read.
+@Suite struct NamePatternTests {
+    static let matching: [(String, String, Bool)] = [
+        ("^(eth|ens)[0-9]+$", "ens12", true), ("^(eth|ens)[0-9]+$", "ens1f0", false), ("f[0-9]$", "ens1f0", true),
+        ("^ens[[:digit:]]+f0$", "ens3f0", true), ("\\w+np0$", "ens2f0np0", true), ("^eth0$", "eth0.100", false),
+        ("^bond[0-9]{1,2}$", "bond10", true), ("^bond[0-9]{1,2}$", "bond100", false), ("ETH", "eth0", false),
+    ]
+
+    @Test(arguments: matching)
+    func matches(pattern: String, name: String, expected: Bool) throws {
+        #expect(try NamePattern(pattern, key: "p").matches(name) == expected)
+    }
+
+    @Test(arguments: ["^ens\\d+$", "\\p{L}", "\\Aeth", "eth0\\z", "\\Qeth.0\\E"])
+    func perlEscapesAreRefusedWithAHint(pattern: String) {
+        do { _ = try NamePattern(pattern, key: "masterSelector.pattern"); Issue.record("accepted \(pattern)") } catch {
+            #expect(error.code == .invalidConfig)
+            #expect(error.message.contains("which POSIX regular expressions lack"), "\(error)")
+            #expect(error.details.contains("[0-9]"))
+        }
+    }
+
+    @Test(arguments: ["(", "a{2", "[z-a]", "(?i)eth", "*eth"])
+    func invalidExpressionsNameTheReason(pattern: String) {
+        do { _ = try NamePattern(pattern, key: "masterSelector.pattern"); Issue.record("accepted \(pattern)") } catch {
+            #expect(error.code == .invalidConfig)
+            #expect(error.message.contains("is not a regular expression"), "\(error)")
+            #expect(!error.details.isEmpty)
+        }
+    }
+
+    @Test func anEscapedBackslashIsNoEscape() throws {
+        #expect(try NamePattern("a\\\\d", key: "p").matches("a\\d"))
+    }
+}
