@@ -96,7 +96,7 @@ struct Shim {
         }
         for address in config.addresses where !present.contains(where: { $0.prefix.address == address.address }) {
             // No DAD: host routes name it as their source at once, which the kernel refuses for a tentative address.
-            do { try host.addAddress(address, index: shim.index, noDAD: true) } catch where error.kind == .exists {} catch {
+            do { try host.addAddress(address, index: shim.index, flags: .nodad) } catch where error.kind == .exists {} catch {
                 throw error.hostAccess("adding \(address) to the host-access shim \(shim.name)")
             }
         }

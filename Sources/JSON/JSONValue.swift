@@ -59,6 +59,12 @@ public struct JSONObject: Equatable, Sendable, Sequence {
     /// The key `subscript(field:)` reads `name` from, for messages that quote what the user wrote.
     public func key(forField name: String) -> String? { entries.last { Self.equalIgnoringASCIICase($0.key, name) }?.key }
 
+    /// The keys that name none of `fields` (compared as `subscript(field:)` does): a typo in an object whose
+    /// keys are all known.
+    public func keys(notAmong fields: [String]) -> [String] {
+        keys.filter { key in !fields.contains { Self.equalIgnoringASCIICase(key, $0) } }
+    }
+
     static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
         a.utf8.elementsEqual(b.utf8) { x, y in
             x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))

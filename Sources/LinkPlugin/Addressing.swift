@@ -10,6 +10,9 @@ public struct Addressing {
     let link: LinkInfo
     let ifName: String
     let log: Log
+    /// `ipv6.dad`: with `optimistic` IPv6 addresses are added usable at once (IFA_F_OPTIMISTIC); only `wait`
+    /// waits for DAD before the routes and the result.
+    public var dad: IPv6Settings.DAD = .wait
     var socket: any RouteOperations { attachment.containerSocket }
 
     public init(attachment: Attachment, link: LinkInfo, ifName: String, log: Log) {
@@ -44,7 +47,8 @@ public struct Addressing {
         settings.append(SysctlSetting(.ipv6(interface: ifName, name: "ndisc_notify"), "1", required: hasV6))
         try attachment.containerSysctls.write(settings, ifName: ifName)
         for ip in result.ips {
-            do { try socket.addAddress(ip.address, index: link.index) } catch {
+            let flags: AddressFlags = dad == .optimistic && ip.address.family == .v6 ? .optimistic : []
+            do { try socket.addAddress(ip.address, index: link.index, flags: flags) } catch {
                 throw error.cni("adding address \(ip.address) from IPAM plugin \(ipamType) to \(ifName)", code: .addressingFailure)
             }
         }
@@ -90,7 +94,7 @@ public struct Addressing {
                 throw CNIError(.addressingFailure, "address \(failed.prefix) on \(ifName) is already in use on the network",
                                details: "IPv6 duplicate address detection failed")
             }
-            if !v6.contains(where: \.isTentative) { return }
+            if !dad.waits || !v6.contains(where: \.isTentative) { return }
             Phases.enter(.dadWait)
             if waited >= Self.dadTimeoutMilliseconds {
                 throw CNIError(.addressingFailure, "IPv6 duplicate address detection on \(ifName) did not finish within \(Self.dadTimeoutMilliseconds / 1000) s")

@@ -33,18 +33,28 @@ public struct Attachment {
 
     /// The master, looked up in the namespace that holds it. `childKind` names the links the plugin makes, for
     /// messages ("macvlan").
-    public func findMaster(_ name: String?, childKind: String) throws(CNIError) -> LinkInfo {
-        try Self.findMaster(name, socket: masterSocket, whereText: masterPlace, childKind: childKind)
+    public func findMaster(_ choice: MasterChoice, childKind: String, pciDevices: PCINetworkDevices = PCINetworkDevices(),
+                           log: Log? = nil) throws(CNIError) -> LinkInfo {
+        try Self.findMaster(choice, socket: masterSocket, whereText: masterPlace, childKind: childKind, pciDevices: pciDevices, log: log)
     }
 
-    /// The master by name, or the interface of the lowest-metric default route; checked to be usable as the
-    /// parent of a macvlan-family child: Ethernet, not loopback, not itself such a child (stacking only adds a hop).
-    public static func findMaster(_ name: String?, socket: any RouteOperations, whereText: String, childKind: String) throws(CNIError) -> LinkInfo {
+    /// The master the config chooses (by name, by selector, or the interface of the lowest-metric default
+    /// route), checked to be usable as the parent of a macvlan-family child.
+    public static func findMaster(_ choice: MasterChoice, socket: any RouteOperations, whereText: String, childKind: String,
+                                  pciDevices: PCINetworkDevices = PCINetworkDevices(), log: Log? = nil) throws(CNIError) -> LinkInfo {
         Phases.enter(.link)
+        switch choice.rule {
+        case let .selector(selector):
+            return try select(selector, origin: choice.origin, socket: socket, whereText: whereText, childKind: childKind, pciDevices: pciDevices, log: log)
+        case .fromPreviousResult:
+            throw CNIError(.invalidConfig, "\(choice.origin) names the master only together with a prevResult")
+        case .name, .defaultRoute:
+            break
+        }
         let link: LinkInfo?
         var defaultIndex: Int32?
         do throws(NetlinkError) {
-            if let name {
+            if case let .name(name) = choice.rule {
                 link = try socket.link(named: name)
             } else {
                 defaultIndex = try socket.defaultRouteInterface()
@@ -54,9 +64,10 @@ public struct Attachment {
             throw error.cni("looking up the master in \(whereText)")
         }
         guard let master = link else {
-            if let name {
-                throw CNIError(.invalidConfig, "master \"\(name)\" not found in \(whereText)",
-                               details: "set \"master\" to an existing interface, or leave it empty to use the default route's")
+            if case let .name(name) = choice.rule {
+                let from = choice.origin == "\"master\"" ? "" : " (from \(choice.origin))"
+                throw CNIError(.invalidConfig, "master \"\(name)\"\(from) not found in \(whereText)",
+                               details: "name an existing interface, or leave \"master\" empty to use the default route's")
             }
             if defaultIndex == nil {
                 throw CNIError(.invalidConfig, "no \"master\" given and \(whereText) has no default route to take it from",
@@ -64,15 +75,62 @@ public struct Attachment {
             }
             throw CNIError(.invalidConfig, "the default route's interface vanished in \(whereText)")
         }
-        if master.isLoopback || master.hardwareType != HardwareType.ether {
-            throw CNIError(.invalidConfig, "master \"\(master.name)\" cannot carry \(childKind) children",
-                           details: "it is not an Ethernet interface (hardware type \(master.hardwareType))")
-        }
-        if let device = master.kind?.macvlanDevice {
-            throw CNIError(.invalidConfig, "master \"\(master.name)\" is itself a \(device.rawValue) child",
-                           details: "use its parent as master: stacked \(childKind)s only add a hop")
+        if let problem = unusableAsMaster(master, childKind: childKind) {
+            throw CNIError(.invalidConfig, "master \"\(master.name)\" \(problem.message)", details: problem.details)
         }
         return master
+    }
+
+    /// Why a link cannot carry macvlan-family children: not Ethernet (or loopback), or itself such a child
+    /// (stacking only adds a hop).
+    static func unusableAsMaster(_ link: LinkInfo, childKind: String) -> (message: String, details: String)? {
+        if link.isLoopback || link.hardwareType != HardwareType.ether {
+            return ("cannot carry \(childKind) children", "it is not an Ethernet interface (hardware type \(link.hardwareType))")
+        }
+        if let device = link.kind?.macvlanDevice {
+            return ("is itself a \(device.rawValue) child", "use its parent as master: stacked \(childKind)s only add a hop")
+        }
+        return nil
+    }
+
+    /// The links (and, for `subnet`, the addresses) of the master's namespace matched against the selector.
+    /// Several qualifying: the choice is logged with the others; none: code 7 listing every link looked at.
+    static func select(_ selector: MasterSelector, origin: String, socket: any RouteOperations, whereText: String, childKind: String,
+                       pciDevices: PCINetworkDevices, log: Log?) throws(CNIError) -> LinkInfo {
+        var pciInterfaces: [String]?
+        if let device = selector.pciAddress {
+            switch pciDevices.interfaces(of: device) {
+            case .noSuchDevice:
+                throw CNIError(.invalidConfig, "\(origin): there is no PCI device \(device)",
+                               details: "\(pciDevices.root)/bus/pci/devices/\(device) does not exist")
+            case let .interfaces(names):
+                pciInterfaces = names
+            }
+        }
+        let links: [LinkInfo]
+        let addresses: [AddressInfo]
+        do throws(NetlinkError) {
+            links = try socket.allLinks()
+            addresses = selector.needsAddresses ? try socket.addresses(index: nil) : []
+        } catch {
+            throw error.cni("listing the interfaces of \(whereText) for \(origin)")
+        }
+        let outcome = selector.select(links, addresses: addresses, pciInterfaces: pciInterfaces) { link in
+            unusableAsMaster(link, childKind: childKind).map { _ in link.kind?.macvlanDevice.map { "a \($0.rawValue) child" } ?? "not Ethernet" }
+        }
+        switch outcome {
+        case let .chosen(master, others):
+            if !others.isEmpty {
+                let why = selector.names == nil ? "the lowest index" : "the first in names"
+                log?("\(origin) (\(selector.summary)) matches \(([master] + others).map(\.name).joined(separator: ", ")) in \(whereText); using \(master.name), \(why)")
+            }
+            return master
+        case let .none(rejected):
+            let shown = rejected.prefix(16).map { "\($0.name) (\($0.reason))" }
+            let more = rejected.count > shown.count ? ", and \(rejected.count - shown.count) more" : ""
+            throw CNIError(.invalidConfig, "no interface in \(whereText) matches \(origin) (\(selector.summary))",
+                           details: "looked at: \(shown.isEmpty ? "no interfaces" : shown.joined(separator: ", "))\(more)")
+        }
     }
 }
 

@@ -34,6 +34,8 @@ public struct LinkAdd {
     public let temporaryName: TemporaryName
     /// What the link is, for messages ("a bridge macvlan on eth1").
     public let describe: String
+    /// The `ipv6` object: its sysctls are written before the link comes up; its DAD mode governs the wait.
+    public var ipv6: IPv6Settings?
 
     public init(request: Request, attachment: Attachment, ipam: (any IPAM)?, temporaryName: TemporaryName, describe: String) {
         self.request = request
@@ -88,7 +90,9 @@ public struct LinkAdd {
                     assigned = try ipam.add(request)
                 }
                 try attachment.checkpoint(.ipamAdded)
-                try Addressing(attachment: attachment, link: link, ifName: env.ifName, log: request.log).apply(assigned, ipamType: ipam.type)
+                var addressing = Addressing(attachment: attachment, link: link, ifName: env.ifName, log: request.log)
+                addressing.dad = ipv6?.dad ?? .wait
+                try addressing.apply(assigned, ipamType: ipam.type)
                 try afterAddressing?(link, assigned, &rollback)
                 result.ips = assigned.ips.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway, interface: 0) }
                 result.routes = assigned.routes
@@ -131,8 +135,11 @@ public struct LinkAdd {
                             ifNameTaken: inout Bool, rollback: inout Rollback) throws(CNIError) -> Created {
         let env = request.environment
         let container = attachment.containerSocket
+        // The `ipv6` sysctls must be in place before the link comes up (no RA acted on, no DAD started with the
+        // kernel's defaults): with them, an L2 link is created down and brought up after they are written.
+        let sysctls = ipv6?.sysctls(ifName: env.ifName) ?? []
         do throws(NetlinkError) {
-            try createUnderFinalName(create, up: up)
+            try createUnderFinalName(create, up: up && sysctls.isEmpty)
         } catch where error.kind == .exists {
             if try lookup(container, env.ifName, "checking CNI_IFNAME in the container") != nil {
                 ifNameTaken = true
@@ -147,7 +154,13 @@ public struct LinkAdd {
         registerUndo(named: env.ifName, rollback: &rollback)
         try attachment.checkpoint(.linkCreated)
         try attachment.checkpoint(.renamed)  // the link carries CNI_IFNAME from its creation
-        return Created(info: nil, renamed: false)
+        guard !sysctls.isEmpty else { return Created(info: nil, renamed: false) }
+        try attachment.containerSysctls.write(sysctls, ifName: env.ifName)
+        guard up else { return Created(info: nil, renamed: false) }
+        var link = try findCreated(env.ifName)
+        do { try container.setLinkUp(index: link.index) } catch { throw error.cni("bringing \(env.ifName) up") }
+        link.flags.insert(.up)
+        return Created(info: link, renamed: false)
     }
 
     private func createUnderFinalName(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool) throws(NetlinkError) {
@@ -200,6 +213,11 @@ public struct LinkAdd {
             try deleteLink(container, index: created.index, "deleting \(temporary)")
         }
         try attachment.checkpoint(.linkCreated)
+        // Under the temporary name, while the link is still down: the kernel must not act on an RA or start DAD
+        // with the defaults first. The values stay with the link through the rename.
+        if let settings = ipv6?.sysctls(ifName: temporary), !settings.isEmpty {
+            try attachment.containerSysctls.write(settings, ifName: temporary)
+        }
         do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
             if error.kind == .exists {
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")

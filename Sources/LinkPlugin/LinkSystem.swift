@@ -16,6 +16,12 @@ public protocol LinkSystem {
     func ipam(_ request: Request) throws(CNIError) -> (any IPAM)?
     /// A per-interface sysctl of the plugin's own namespace (the host-access shim's).
     func writeOwnSysctl(_ key: SysctlKey, _ value: String) throws(NamespaceError)
+    /// Where PCI functions list their network interfaces (`masterSelector.pciAddress`, `deviceID`).
+    var pciDevices: PCINetworkDevices { get }
+}
+
+extension LinkSystem {
+    public var pciDevices: PCINetworkDevices { PCINetworkDevices() }
 }
 
 /// The real system: namespaces by path, netlink sockets bound to them, sysctl files, IPAM binaries in CNI_PATH.

@@ -11,20 +11,24 @@ extension MacvlanPlugin {
         let previous = try request.config.decodedPrevResult()
         let ipam = try system.ipam(request)
         let attachment = try system.attach(request, linkInContainer: config.linkInContainer)
-        let master = try attachment.findMaster(config.master, childKind: "macvlan")
+        let master = try attachment.findMaster(config.master, childKind: "macvlan", pciDevices: system.pciDevices, log: request.log)
         let mtu = try config.mtu(forMaster: master.name, masterMTU: master.mtu)
-        let add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
+        var add = LinkAdd(request: request, attachment: attachment, ipam: ipam, temporaryName: Self.temporaryName,
                           describe: "a \(config.mode.configName) macvlan on \(master.name)")
         // The MAC the kernel would choose (random, unicast, locally administered), chosen here so that nothing
         // has to be read back; a passthru child takes its master's MAC whatever is sent, so the kernel's is read.
         let mac = config.mode == .passthru ? config.mac : (config.mac ?? .randomLocallyAdministered())
         let shape = LinkShape(mac: config.mode == .passthru ? nil : mac, mtu: mtu ?? master.mtu)
+        add.ipv6 = config.ipv6
         let create = { (name: String, up: Bool) throws(NetlinkError) in
             var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode)
             spec.mac = mac
             spec.mtu = mtu
             spec.up = up
             spec.broadcastQueueLength = config.broadcastQueueLength
+            spec.broadcastCutoff = config.broadcastCutoff
+            spec.transmitQueues = config.transmitQueues
+            spec.receiveQueues = config.receiveQueues
             spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
             try attachment.masterSocket.createMacvlan(spec)
         }

@@ -15,7 +15,7 @@ extension MacvlanPlugin {
             if link.kind?.macvlanMode != config.mode {
                 throw drift("\(env.ifName) is in \(link.kind?.macvlanMode?.configName ?? "unknown") mode, the config says \(config.mode.configName)")
             }
-            let master = try attachment.findMaster(config.master, childKind: "macvlan")
+            let master = try attachment.findMaster(config.master, childKind: "macvlan", pciDevices: system.pciDevices, log: request.log)
             // The kernel reports a link-netns id exactly when the parent lives in another namespace.
             let parentElsewhere = link.linkNetnsID != nil
             if link.parentIndex != master.index || parentElsewhere == config.linkInContainer {

@@ -1,32 +1,38 @@
 import CNI
 import HostAccess
+import LinkPlugin
 import Netlink
 import NetTypes
 
 /// The macvlan-specific part of the config, validated before anything is changed.
 public struct MacvlanConfig: Sendable {
-    /// nil: use the interface of the lowest-metric default route.
-    public let master: String?
+    /// `master`, `masterSelector`, `deviceID` or `masterFromPrevResult`; none: the default route's interface.
+    public let master: MasterChoice
     public let mode: MacvlanMode
     /// nil: inherit the master's MTU. Checked against the master's MTU once the master is known (`mtu(for:)`).
     public let requestedMTU: Int64?
-    /// After precedence: config `mac` < CNI_ARGS `MAC` < `runtimeConfig.mac`.
+    /// After precedence: `macPrefix` < config `mac` < CNI_ARGS `MAC` < `runtimeConfig.mac`.
     public let mac: MACAddress?
     public let linkInContainer: Bool
     public let broadcastQueueLength: UInt32?
     /// nil: the host gets no route to the containers (macvlan's default).
     public let hostAccess: HostAccessConfig?
+    /// `bclim`: -1 never queues multicast as broadcast; N queues it once more than N children use the address.
+    public let broadcastCutoff: Int32?
+    public let transmitQueues: UInt32?
+    public let receiveQueues: UInt32?
+    public let ipv6: IPv6Settings?
+
+    /// The kernel's limit on queues per device (rtnl_create_link).
+    public static let maximumQueues: Int64 = 4096
 
     /// The smallest MTU the kernel accepts for an IPv4-capable Ethernet device.
     public static let minimumMTU: Int64 = 68
 
     public init(_ request: Request) throws(CNIError) {
         let reader = request.config.reader
-        let master = try reader.string("master") ?? ""
-        if !master.isEmpty, let problem = Environment.interfaceNameProblem(master) {
-            throw CNIError(.invalidConfig, "\"master\" \"\(master)\" is not a valid interface name", details: problem)
-        }
-        self.master = master.isEmpty ? nil : master
+        linkInContainer = try reader.bool("linkInContainer") ?? false
+        master = try MasterChoice(request, linkInContainer: linkInContainer)
 
         let modeText = try reader.string("mode") ?? ""
         if modeText.isEmpty {
@@ -44,14 +50,19 @@ public struct MacvlanConfig: Sendable {
         var mac = try Self.mac(try reader.string("mac"), source: "\"mac\"", code: .invalidConfig)
         if let fromArgs = try Self.mac(request.environment.args["MAC"], source: "CNI_ARGS MAC", code: .invalidEnvironment) { mac = fromArgs }
         if let fromRuntime = try Self.mac(try request.config.runtimeConfig?.string("mac"), source: "\"runtimeConfig.mac\"", code: .invalidConfig) { mac = fromRuntime }
+        let prefix = try MACPrefix(reading: reader)
+        if mac == nil, let prefix, request.environment.command == .add { mac = prefix.mac(for: request.environment) }
         self.mac = mac
 
-        linkInContainer = try reader.bool("linkInContainer") ?? false
         broadcastQueueLength = try reader.integer("bcqueuelen", in: 0...Int64(UInt32.max)).map { UInt32($0) }
         hostAccess = try HostAccessSettings.parse(reader)
         if hostAccess != nil {
             try HostAccessSettings.validate(mode: mode, linkInContainer: linkInContainer, hasIPAM: request.config.ipamType != nil)
         }
+        broadcastCutoff = try reader.integer("bclim", in: -1...Int64(Int32.max)).map { Int32($0) }
+        transmitQueues = try reader.integer("numTxQueues", in: 1...Self.maximumQueues).map { UInt32($0) }
+        receiveQueues = try reader.integer("numRxQueues", in: 1...Self.maximumQueues).map { UInt32($0) }
+        ipv6 = try IPv6Settings(reading: reader)
 
         if request.config.ipamType == nil, request.config.prevResult == nil, request.config.cniVersion.usesLegacyResult,
            request.environment.command == .add {

@@ -9,10 +9,14 @@ extension MacvlanPlugin {
     /// errors keep their own code (7): they are not a matter of availability. The IPAM plugin has its say last.
     public func status(_ request: Request) throws(CNIError) {
         let config = try MacvlanConfig(request)
-        if !config.linkInContainer {
+        // With masterFromPrevResult the master is made by an earlier plugin at ADD: nothing to look for yet.
+        if !config.linkInContainer, !config.master.isKnownOnlyAtAdd {
             let socket = try system.ownRoutes()
             let master: LinkInfo
-            do { master = try Attachment.findMaster(config.master, socket: socket, whereText: "the plugin's namespace", childKind: "macvlan") } catch {
+            do {
+                master = try Attachment.findMaster(config.master, socket: socket, whereText: "the plugin's namespace", childKind: "macvlan",
+                                                   pciDevices: system.pciDevices, log: request.log)
+            } catch {
                 throw CNIError(.notAvailable, error.message, details: error.details)
             }
             if !master.isUp {

@@ -17,4 +17,11 @@ public enum FNV1a {
         for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) { text.append(alphabet[Int((hash >> UInt64(shift)) & 0xF)]) }
         return text
     }
+
+    /// Byte strings joined by NUL, so ("ab", "c") and ("a", "bc") differ.
+    public static func hash(_ parts: [String]) -> UInt64 {
+        var bytes: [UInt8] = []
+        for (i, part) in parts.enumerated() { if i > 0 { bytes.append(0) }; bytes += part.utf8 }
+        return hash(bytes)
+    }
 }

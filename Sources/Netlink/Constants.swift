@@ -68,6 +68,7 @@ public struct AddressFlags: OptionSet, Hashable, Sendable {
     public static let dadFailed = AddressFlags(rawValue: UInt32(IFA_F_DADFAILED))
     public static let nodad = AddressFlags(rawValue: UInt32(IFA_F_NODAD))
     public static let permanent = AddressFlags(rawValue: UInt32(IFA_F_PERMANENT))
+    public static let optimistic = AddressFlags(rawValue: UInt32(IFA_F_OPTIMISTIC))
 }
 
 /// ifi_type (ARPHRD_*).
@@ -131,6 +132,12 @@ enum K {
     static let iflaInfoData = UInt16(IFLA_INFO_DATA)
     static let iflaMacvlanMode = UInt16(IFLA_MACVLAN_MODE)
     static let iflaMacvlanBcQueueLen = UInt16(IFLA_MACVLAN_BC_QUEUE_LEN)
+    // Linux 6.8's uapi enum: MODE 1 ... BC_QUEUE_LEN 7, BC_QUEUE_LEN_USED 8, BC_CUTOFF 9. Older headers (this
+    // machine's 6.1) lack the name; the number is stable ABI.
+    static let iflaMacvlanBcCutoff: UInt16 = 9
+    static let iflaPermAddress = UInt16(IFLA_PERM_ADDRESS)
+    static let iflaNumTxQueues = UInt16(IFLA_NUM_TX_QUEUES)
+    static let iflaNumRxQueues = UInt16(IFLA_NUM_RX_QUEUES)
     static let extFilterSkipStats = UInt32(RTEXT_FILTER_SKIP_STATS)
 
     // address attributes

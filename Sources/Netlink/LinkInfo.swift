@@ -6,7 +6,11 @@ public struct LinkInfo: Sendable, Equatable {
     public var name: String
     public var kind: LinkKind?                       // IFLA_INFO_KIND (+ IFLA_MACVLAN_MODE for the macvlan family)
     public var macvlanBroadcastQueueLength: UInt32?  // IFLA_MACVLAN_BC_QUEUE_LEN if present
+    public var macvlanBroadcastCutoff: Int32?        // IFLA_MACVLAN_BC_CUTOFF; the kernel omits the default (1)
     public var mac: MACAddress?                      // IFLA_ADDRESS when it is 6 bytes
+    public var permanentMac: MACAddress?             // IFLA_PERM_ADDRESS: the NIC's burned-in address, if it has one
+    public var transmitQueues: UInt32?               // IFLA_NUM_TX_QUEUES
+    public var receiveQueues: UInt32?                // IFLA_NUM_RX_QUEUES
     public var mtu: UInt32
     public var flags: InterfaceFlags                 // ifi_flags
     public var hardwareType: HardwareType            // ifi_type

@@ -33,6 +33,9 @@ public func parseLinkMessage(_ bytes: [UInt8]) -> LinkInfo? {
                             hardwareType: HardwareType(rawValue: ifi.ifi_type))
         link.mac = attrs[K.iflaAddress].flatMap { MACAddress(bytes: $0.byteArray) }
         link.mtu = attrs[K.iflaMTU]?.u32 ?? 0
+        link.permanentMac = attrs[K.iflaPermAddress].flatMap { MACAddress(bytes: $0.byteArray) }
+        link.transmitQueues = attrs[K.iflaNumTxQueues]?.u32
+        link.receiveQueues = attrs[K.iflaNumRxQueues]?.u32
         link.parentIndex = attrs[K.iflaLink]?.i32
         link.linkNetnsID = attrs[K.iflaLinkNetnsid]?.i32
         link.txQueueLength = attrs[K.iflaTxqlen]?.u32 ?? 0
@@ -46,6 +49,7 @@ public func parseLinkMessage(_ bytes: [UInt8]) -> LinkInfo? {
                     let dataAttrs = Attributes.table(in: data)
                     mode = dataAttrs[K.iflaMacvlanMode]?.u32
                     link.macvlanBroadcastQueueLength = dataAttrs[K.iflaMacvlanBcQueueLen]?.u32
+                    link.macvlanBroadcastCutoff = dataAttrs[K.iflaMacvlanBcCutoff]?.i32
                 }
                 link.kind = LinkKind(name: name, macvlanMode: mode)
             }

@@ -45,12 +45,15 @@ public enum RouteRequest {
         b.putU32(K.iflaLink, UInt32(bitPattern: r.parentIndex))
         if let mac = r.mac { b.putBytes(K.iflaAddress, mac.bytes) }
         if let mtu = r.mtu { b.putU32(K.iflaMTU, mtu) }
+        if let queues = r.transmitQueues { b.putU32(K.iflaNumTxQueues, queues) }
+        if let queues = r.receiveQueues { b.putU32(K.iflaNumRxQueues, queues) }
         if let fd = r.namespaceFD { b.putU32(K.iflaNetNsFD, UInt32(bitPattern: fd)) }
         b.nest(K.iflaLinkinfo) {
             b.putString(K.iflaInfoKind, r.device.rawValue)
             b.nest(K.iflaInfoData) {
                 b.putU32(K.iflaMacvlanMode, r.mode.rawValue)
                 if let q = r.broadcastQueueLength { b.putU32(K.iflaMacvlanBcQueueLen, q) }
+                if let cutoff = r.broadcastCutoff { b.putU32(K.iflaMacvlanBcCutoff, UInt32(bitPattern: cutoff)) }
             }
         }
         return try finish(b, operation: operation)
@@ -93,11 +96,12 @@ public enum RouteRequest {
     // MARK: addresses
 
     /// RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL: IFA_LOCAL and IFA_ADDRESS both set to the address (as `ip addr
-    /// add` sends them), and for IPv4 below /31 the network's broadcast address (`brd +`). `noDAD` (IPv6): the
-    /// address is usable at once, never tentative (`ip addr add ... nodad`).
-    public static func newAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool = false, sequence: UInt32) -> [UInt8] {
+    /// add` sends them), and for IPv4 below /31 the network's broadcast address (`brd +`). Non-empty `flags` go
+    /// in IFA_FLAGS (the 32-bit field; the DAD flags only for IPv6: `ip addr add ... nodad` / `optimistic`).
+    public static func newAddress(_ prefix: IPPrefix, index: Int32, flags: AddressFlags = [], sequence: UInt32) -> [UInt8] {
         let b = addressMessage(prefix, index: index, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence)
-        if noDAD && prefix.family == .v6 { b.putU32(K.ifaFlags, AddressFlags.nodad.rawValue) }
+        let flags = prefix.family == .v6 ? flags : flags.subtracting([.nodad, .optimistic])
+        if !flags.isEmpty { b.putU32(K.ifaFlags, flags.rawValue) }
         return b.bytes
     }
 

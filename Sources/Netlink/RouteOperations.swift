@@ -5,17 +5,17 @@ import NetTypes
 public protocol RouteOperations: AnyObject {
     func link(named name: String) throws(NetlinkError) -> LinkInfo?
     func link(index: Int32) throws(NetlinkError) -> LinkInfo?
+    /// Every link of the namespace, in the kernel's order.
+    func allLinks() throws(NetlinkError) -> [LinkInfo]
     /// Creates a macvlan or macvtap (from this socket's namespace; into `request.namespaceFD` if set).
     func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError)
     func deleteLink(index: Int32) throws(NetlinkError)
     func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError)
     func setLinkUp(index: Int32) throws(NetlinkError)
-    /// Every link of the namespace.
-    func allLinks() throws(NetlinkError) -> [LinkInfo]
     /// Sets IFLA_IFALIAS (the kernel ignores it in the message that creates a link).
     func setAlias(index: Int32, _ alias: String) throws(NetlinkError)
-    /// `noDAD` (IPv6): usable at once, never tentative.
-    func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool) throws(NetlinkError)
+    /// `flags` go in IFA_FLAGS (IPv6: `.nodad` usable at once, never tentative; `.optimistic` usable during DAD).
+    func addAddress(_ prefix: IPPrefix, index: Int32, flags: AddressFlags) throws(NetlinkError)
     func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo]
     func addRoute(_ route: RouteSpec) throws(NetlinkError)
     /// Deletes the route with this destination, output interface and table; `.notFound` when there is none.
@@ -28,8 +28,9 @@ public protocol RouteOperations: AnyObject {
 extension RouteOperations {
     /// An address with duplicate address detection (the kernel's default).
     public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
-        try addAddress(prefix, index: index, noDAD: false)
+        try addAddress(prefix, index: index, flags: [])
     }
 }
 
 extension RouteSocket: RouteOperations {}
+

@@ -115,9 +115,9 @@ public final class RouteSocket {
     // MARK: addresses
 
     /// Adds an address (IFA_LOCAL + IFA_ADDRESS, IPv4 with `brd +`). EEXIST when it is already there.
-    public func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool) throws(NetlinkError) {
+    public func addAddress(_ prefix: IPPrefix, index: Int32, flags: AddressFlags) throws(NetlinkError) {
         let seq = nextSequence()
-        try execute(RouteRequest.newAddress(prefix, index: index, noDAD: noDAD, sequence: seq), sequence: seq,
+        try execute(RouteRequest.newAddress(prefix, index: index, flags: flags, sequence: seq), sequence: seq,
                     operation: "add address \(prefix) to link index \(index)")
     }
 

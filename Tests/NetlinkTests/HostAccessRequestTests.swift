@@ -40,10 +40,10 @@ import Testing
     }
 
     @Test func noDADOnlyForIPv6() throws {
-        let v6 = try #require(DecodedMessage(RouteRequest.newAddress(IPPrefix("fd66::fe/128")!, index: 3, noDAD: true, sequence: 1),
+        let v6 = try #require(DecodedMessage(RouteRequest.newAddress(IPPrefix("fd66::fe/128")!, index: 3, flags: .nodad, sequence: 1),
                                              familyHeaderSize: MemoryLayout<ifaddrmsg>.size))
         #expect(v6.u32(Int(IFA_FLAGS)) == UInt32(IFA_F_NODAD))
-        let v4 = try #require(DecodedMessage(RouteRequest.newAddress(IPPrefix("10.9.0.254/32")!, index: 3, noDAD: true, sequence: 1),
+        let v4 = try #require(DecodedMessage(RouteRequest.newAddress(IPPrefix("10.9.0.254/32")!, index: 3, flags: .nodad, sequence: 1),
                                              familyHeaderSize: MemoryLayout<ifaddrmsg>.size))
         #expect(v4.attributes[UInt16(IFA_FLAGS)] == nil)
         let plain = try #require(DecodedMessage(RouteRequest.newAddress(IPPrefix("fd66::fe/128")!, index: 3, sequence: 1),

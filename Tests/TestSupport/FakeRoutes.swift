@@ -31,6 +31,8 @@ public final class FakeRoutes: RouteOperations {
     /// The link is created, then the wait for the kernel's answer is cut short by a signal (EINTR).
     public var interruptAfterCreating = false
     public private(set) var calls: [String] = []
+    /// Every RTM_NEWLINK asked of this namespace, as sent.
+    public private(set) var createRequests: [MacvlanRequest] = []
     private var nextIndex: Int32 = 100
 
     public init() {}
@@ -60,6 +62,11 @@ public final class FakeRoutes: RouteOperations {
         return links.first { $0.name == name }
     }
 
+    public func allLinks() throws(NetlinkError) -> [LinkInfo] {
+        try op("allLinks")
+        return links
+    }
+
     public func link(index: Int32) throws(NetlinkError) -> LinkInfo? {
         try op("link")
         return links.first { $0.index == index }
@@ -67,6 +74,7 @@ public final class FakeRoutes: RouteOperations {
 
     public func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError) {
         try op("createMacvlan")
+        createRequests.append(request)
         let target = request.namespaceFD == nil ? self : (peer ?? self)
         guard !target.links.contains(where: { $0.name == request.name }) else { throw Self.error(EEXIST, "create") }
         if checksNameOnCreatingSide, links.contains(where: { $0.name == request.name }) { throw Self.error(EEXIST, "create") }
@@ -77,11 +85,6 @@ public final class FakeRoutes: RouteOperations {
                                      mtu: request.mtu ?? parent.mtu, flags: InterfaceFlags(rawValue: request.up ? 0x1003 : 0x1002), hardwareType: HardwareType.ether,
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
         if interruptAfterCreating { throw Self.error(EINTR, "create") }
-    }
-
-    public func allLinks() throws(NetlinkError) -> [LinkInfo] {
-        try op("allLinks")
-        return links
     }
 
     /// Children in this namespace (macvlans of a master) go with their parent, as in the kernel.
@@ -117,12 +120,12 @@ public final class FakeRoutes: RouteOperations {
         links[i].flags.insert(.up)
     }
 
-    public func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool) throws(NetlinkError) {
+    public func addAddress(_ prefix: IPPrefix, index: Int32, flags: AddressFlags) throws(NetlinkError) {
         try op("addAddress")
-        if noDAD { noDADAddresses.append(prefix) }
+        if flags.contains(.nodad) { noDADAddresses.append(prefix) }
         guard !addressList.contains(where: { $0.index == index && $0.prefix == prefix }) else { throw Self.error(EEXIST, "address") }
         if swallowedAddresses.contains(prefix) { return }
-        addressList.append(AddressInfo(index: index, prefix: prefix))
+        addressList.append(AddressInfo(index: index, prefix: prefix, flags: flags))
     }
 
     public func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo] {
@@ -130,7 +133,7 @@ public final class FakeRoutes: RouteOperations {
         let tentative = tentativeDumps > 0
         if tentative { tentativeDumps -= 1 }
         return addressList.filter { index == nil || $0.index == index }.map { address in
-            tentative && address.prefix.family == .v6 ? AddressInfo(index: address.index, prefix: address.prefix, flags: .tentative) : address
+            tentative && address.prefix.family == .v6 ? AddressInfo(index: address.index, prefix: address.prefix, flags: address.flags.union(.tentative)) : address
         }
     }
 

@@ -1,4 +1,5 @@
 import CNI
+import Synchronization
 import LinkPlugin
 import Namespace
 import Netlink
@@ -31,6 +32,8 @@ public final class FakeSystem: LinkSystem {
     public var attachFailure: CNIError?
     /// The ADD checkpoints passed, in order.
     public private(set) var stagesPassed: [AddStage] = []
+    /// A fake sysfs tree (tests make one in a temporary directory); the default finds no PCI device.
+    public var pciDevices = PCINetworkDevices(root: "/nonexistent-sysfs")
 
     public init(masterUp: Bool = true) {
         host = FakeRoutes.host(masterUp: masterUp)
@@ -74,12 +77,16 @@ public struct Invocation {
     public let stdout: String
     public let stderr: String
 
+    /// The dispatcher's log sink is process-wide and suites run in parallel: one invocation at a time, or one
+    /// suite's stderr collects another's log lines.
+    private static let exclusive = Mutex(())
+
     public init(_ plugin: some CNIPlugin, _ command: Command, _ builder: ConfigBuilder, stdin: [UInt8]? = nil) {
         let box = OutputBox()
         let input = stdin ?? builder.bytes
         let io = InvocationIO(variables: builder.variables(command), readInput: { () throws(CNIError) in .complete(input) },
                               writeOutput: { box.out += $0 }, writeError: { box.err += $0 })
-        status = Dispatcher.run(plugin, io: io)
+        status = Self.exclusive.withLock { _ in Dispatcher.run(plugin, io: io) }
         stdout = box.out
         stderr = box.err
     }

@@ -1,0 +1,118 @@
+import CNI
+import NetTypes
+
+/// How the config names the master: at most one of `master`, `masterSelector`, `deviceID` (top level as Multus
+/// injects it, or `runtimeConfig.deviceID` through the `deviceID` capability) and `masterFromPrevResult`;
+/// none of them means the interface of the default route. Decoded and validated before anything changes.
+public struct MasterChoice: Sendable {
+    public enum Rule: Sendable {
+        case defaultRoute
+        case name(String)
+        case selector(MasterSelector)
+        /// `masterFromPrevResult` in a verb that carries no prevResult (STATUS, GC): known only at ADD.
+        case fromPreviousResult
+    }
+
+    public let rule: Rule
+    /// The key that chose the master, quoted for messages (`"masterSelector"`, `"deviceID" 0000:3b:00.1`).
+    public let origin: String
+
+    static let keys = ["master", "masterSelector", "deviceID", "masterFromPrevResult"]
+
+    /// STATUS cannot look for a master that an earlier plugin of the chain makes at ADD.
+    public var isKnownOnlyAtAdd: Bool { if case .fromPreviousResult = rule { return true } else { return false } }
+
+    public init(rule: Rule, origin: String) {
+        self.rule = rule
+        self.origin = origin
+    }
+
+    public init(_ request: Request, linkInContainer: Bool) throws(CNIError) {
+        let reader = request.config.reader
+        var given: [String] = []
+
+        let master = try reader.string("master").flatMap { $0.isEmpty ? nil : $0 }
+        if let master {
+            if let problem = InterfaceName.problem(master) {
+                throw CNIError(.invalidConfig, "\"\(reader.name("master"))\" \"\(master)\" is not a valid interface name", details: problem)
+            }
+            given.append(reader.name("master"))
+        }
+        let selector = try MasterSelector(reading: reader)
+        if let selector {
+            if linkInContainer, selector.pciAddress != nil { throw Self.pciInContainer(reader.name("masterSelector") + ".pciAddress") }
+            given.append(reader.name("masterSelector"))
+        }
+        let runtimeDevice = try request.config.runtimeConfig?.string("deviceID").flatMap { $0.isEmpty ? nil : $0 }
+        let deviceKey = runtimeDevice == nil ? reader.name("deviceID") : "runtimeConfig.deviceID"
+        var device: MasterChoice?
+        let injectedDevice = try reader.string("deviceID")
+        if let text = runtimeDevice ?? injectedDevice, !text.isEmpty {
+            let choice = try Self.device(text, key: deviceKey)
+            if linkInContainer, case .selector = choice.rule { throw Self.pciInContainer(deviceKey) }
+            device = choice
+            given.append(deviceKey)
+        }
+        let fromPrevious = try reader.bool("masterFromPrevResult") == true
+        if fromPrevious {
+            if linkInContainer {
+                throw CNIError(.invalidConfig, "\"\(reader.name("masterFromPrevResult"))\" cannot be combined with \"linkInContainer\"",
+                               details: "prevResult's host-side interface lives in the plugin's namespace, not the container's")
+            }
+            given.append(reader.name("masterFromPrevResult"))
+        }
+        if given.count > 1 {
+            throw CNIError(.invalidConfig, "\(given.map { "\"\($0)\"" }.joined(separator: " and ")) each name the master",
+                           details: "give only one of \(Self.keys.joined(separator: ", "))")
+        }
+        if let master {
+            self.init(rule: .name(master), origin: "\"master\"")
+        } else if let selector {
+            self.init(rule: .selector(selector), origin: "\"masterSelector\"")
+        } else if let device {
+            self = device
+        } else if fromPrevious {
+            self = try Self.fromPreviousResult(request, key: reader.name("masterFromPrevResult"))
+        } else {
+            self.init(rule: .defaultRoute, origin: "the default route")
+        }
+    }
+
+    /// A PCI address (the interface under that device) or an interface name.
+    static func device(_ text: String, key: String) throws(CNIError) -> MasterChoice {
+        if let address = PCIAddress(text) {
+            return MasterChoice(rule: .selector(MasterSelector(pciAddress: address)), origin: "\"\(key)\" \(address)")
+        }
+        if InterfaceName.problem(text) == nil {
+            return MasterChoice(rule: .name(text), origin: "\"\(key)\"")
+        }
+        throw CNIError(.invalidConfig, "\"\(key)\" \"\(text)\" is neither a PCI address nor an interface name",
+                       details: "expected a PCI address such as 0000:3b:00.1 or an interface name such as ens1f0")
+    }
+
+    /// The first interface of prevResult without a sandbox: a host-side link an earlier plugin of the chain made.
+    static func fromPreviousResult(_ request: Request, key: String) throws(CNIError) -> MasterChoice {
+        guard let previous = try request.config.decodedPrevResult() else {
+            switch request.environment.command {
+            case .add, .check:
+                throw CNIError(.invalidConfig, "\"\(key)\" is set but the config has no prevResult",
+                               details: "the plugin must follow, in a chain, a plugin that creates the master on the host")
+            default:
+                return MasterChoice(rule: .fromPreviousResult, origin: "\"\(key)\"")
+            }
+        }
+        guard let host = previous.interfaces.first(where: { ($0.sandbox ?? "").isEmpty }) else {
+            throw CNIError(.invalidConfig, "\"\(key)\" is set but prevResult has no host-side interface",
+                           details: "prevResult's interfaces all have a sandbox: \(previous.interfaces.map(\.name).joined(separator: ", "))")
+        }
+        if let problem = InterfaceName.problem(host.name) {
+            throw CNIError(.invalidConfig, "prevResult's interface \"\(host.name)\" is not a valid interface name", details: problem)
+        }
+        return MasterChoice(rule: .name(host.name), origin: "prevResult's host-side interface")
+    }
+
+    private static func pciInContainer(_ key: String) -> CNIError {
+        CNIError(.invalidConfig, "\"\(key)\" cannot be combined with \"linkInContainer\"",
+                 details: "PCI devices are looked up in sysfs, which shows the plugin's namespace, not the container's; name the master instead")
+    }
+}
