@@ -14,6 +14,24 @@ public struct LinkAdd {
     public let temporaryName: TemporaryName
     /// What the link is, for messages ("a bridge macvlan on eth1").
     public let describe: String
+    /// What a plugin does beyond creating a link; nothing by default (macvlan).
+    public var extras = Extras()
+
+    /// A plugin's own steps around the shared ones (macvtap: its character device, an adopted link).
+    public struct Extras {
+        /// How the new link is undone when the ADD fails; nil: it is deleted.
+        public var undoLink: ((_ link: LinkInfo) throws(CNIError) -> Void)?
+        /// Whether a link already under the temporary name is the remains of a killed ADD, to delete before one
+        /// retry (true for created links; an adopted link must never be deleted).
+        public var replacesStaleLink = true
+        /// Runs once the link is in the container under its temporary name (its undo registered), before the
+        /// rename: a name unique to this attachment identifies the link there. Registers its own undos.
+        public var prepare: ((_ link: LinkInfo, _ rollback: inout Rollback) throws(CNIError) -> Void)?
+        /// Completes the result's entry for the interface (e.g. its socketPath).
+        public var completeInterface: ((_ interface: inout CNIResult.Interface) -> Void)?
+
+        public init() {}
+    }
 
     public init(request: Request, attachment: Attachment, ipam: (any IPAM)?, temporaryName: TemporaryName, describe: String) {
         self.request = request
@@ -34,8 +52,9 @@ public struct LinkAdd {
         try AddStage.validated.reached()
         return try Rollback.guarding { (rollback: inout Rollback) throws(CNIError) -> CNIResult in
             let link = try createLink(create, up: ipam == nil, rollback: &rollback)
-            var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: link.mac?.description,
-                                                                    mtu: Int(link.mtu), sandbox: env.netns)])
+            var interface = CNIResult.Interface(name: env.ifName, mac: link.mac?.description, mtu: Int(link.mtu), sandbox: env.netns)
+            extras.completeInterface?(&interface)
+            var result = CNIResult(interfaces: [interface])
             if let ipam {
                 // Spec: IPAM DEL runs on failure even when its ADD failed, so register it first.
                 rollback.register("release the address from IPAM plugin \(ipam.type)") { () throws(CNIError) in
@@ -69,7 +88,7 @@ public struct LinkAdd {
         let container = attachment.containerSocket
         let temporary = temporaryName.make(containerID: env.containerID, ifName: env.ifName)
         do throws(NetlinkError) {
-            do throws(NetlinkError) { try create(temporary) } catch where error.kind == .exists {
+            do throws(NetlinkError) { try create(temporary) } catch where error.kind == .exists && extras.replacesStaleLink {
                 // Our temporary name can only be taken by the remains of a killed ADD of this same attachment.
                 if let stale = try container.link(named: temporary) { try container.deleteLink(index: stale.index) }
                 try create(temporary)
@@ -80,10 +99,15 @@ public struct LinkAdd {
         guard let created = try lookup(container, temporary, "finding the new link") else {
             throw CNIError(.linkFailure, "the new link \(temporary) is not in \(env.netns) after creation")
         }
-        rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
-            try deleteLink(container, index: created.index, "deleting \(temporary)")
+        if let undoLink = extras.undoLink {
+            rollback.register("undo \(describe) in \(env.netns)") { () throws(CNIError) in try undoLink(created) }
+        } else {
+            rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
+                try deleteLink(container, index: created.index, "deleting \(temporary)")
+            }
         }
         try AddStage.linkCreated.reached()
+        try extras.prepare?(created, &rollback)
         do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
             if error.kind == .exists {
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")

@@ -35,6 +35,7 @@ public enum InterfaceFlags {
     // From linux/if.h, which cannot be included next to glibc's net/if.h.
     public static let up: UInt32 = 0x1
     public static let loopback: UInt32 = 0x8
+    public static let promiscuous: UInt32 = 0x100
     public static let lowerUp: UInt32 = 0x10000
 }
 

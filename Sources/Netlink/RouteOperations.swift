@@ -10,6 +10,8 @@ public protocol RouteOperations: AnyObject {
     func deleteLink(index: Int32) throws(NetlinkError)
     func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError)
     func setLinkUp(index: Int32) throws(NetlinkError)
+    /// Moves, renames and reconfigures an existing link in one RTM_SETLINK.
+    func changeLink(_ change: LinkChange) throws(NetlinkError)
     func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError)
     func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo]
     func addRoute(_ route: RouteSpec) throws(NetlinkError)

@@ -21,7 +21,7 @@ public final class FakeRoutes: RouteOperations {
     /// Addresses reported tentative for this many dumps (IPv6 DAD).
     public var tentativeDumps = 0
     public private(set) var calls: [String] = []
-    private var nextIndex: Int32 = 100
+    var nextIndex: Int32 = 100
 
     public init() {}
 
@@ -81,6 +81,32 @@ public final class FakeRoutes: RouteOperations {
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "rename") }
         links[i].name = name
         if up { links[i].flags |= InterfaceFlags.up }
+    }
+
+    public func changeLink(_ change: LinkChange) throws(NetlinkError) {
+        try op("changeLink")
+        guard var link = links.first(where: { $0.index == change.index }) else { throw Self.error(ENODEV, "change") }
+        let target = change.namespaceFD == nil ? self : (peer ?? self)
+        if let name = change.name, target.links.contains(where: { $0.name == name && $0.index != change.index }) {
+            throw Self.error(EEXIST, "change")
+        }
+        if change.namespaceFD != nil {
+            link.flags &= ~InterfaceFlags.up  // a move brings the link down
+            link.linkNetnsID = target === self ? link.linkNetnsID : (link.linkNetnsID == nil ? 0 : nil)
+            target.nextIndex += 1
+            links.removeAll { $0.index == change.index }
+            link.index = target.nextIndex
+        } else {
+            links.removeAll { $0.index == change.index }
+        }
+        if let name = change.name { link.name = name }
+        if let mac = change.mac { link.mac = mac }
+        if let mtu = change.mtu { link.mtu = mtu }
+        if let promiscuous = change.promiscuous {
+            link.flags = promiscuous ? link.flags | InterfaceFlags.promiscuous : link.flags & ~InterfaceFlags.promiscuous
+        }
+        if let up = change.up { link.flags = up ? link.flags | InterfaceFlags.up : link.flags & ~InterfaceFlags.up }
+        target.links.append(link)
     }
 
     public func setLinkUp(index: Int32) throws(NetlinkError) {

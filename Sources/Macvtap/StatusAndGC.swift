@@ -1,0 +1,36 @@
+import CNI
+import LinkPlugin
+
+extension MacvtapPlugin {
+    /// The macvlan family's STATUS (master usable, IPAM ready).
+    public func status(_ request: Request) throws(CNIError) {
+        try familyStatus(request, config: try MacvtapConfig(request).family, kind: "macvtap", system: system)
+    }
+
+    /// The IPAM's GC, then this network's records: for every attachment not in `cni.dev/valid-attachments`,
+    /// an adopted macvtap is given back (if its container still exists), the node and the record removed.
+    /// Without the key nothing is collected.
+    public func garbageCollect(_ request: Request) throws(CNIError) {
+        let config = try MacvtapConfig(request)
+        var failures: [CNIError] = []
+        do { try forwardGarbageCollection(request, ipam: try system.ipam(request)) } catch { failures.append(error) }
+        if let valid = try request.config.validAttachments() {
+            let directory = "\(config.stateDirectory)/\(request.config.name)"
+            for name in try host.list(directory) where !name.hasPrefix(".") {
+                do { try collect("\(directory)/\(name)", keeping: valid) } catch { failures.append(error) }
+            }
+        }
+        if let failure = combined(failures) { throw failure }
+    }
+
+    private func collect(_ path: String, keeping valid: Set<AttachmentID>) throws(CNIError) {
+        guard let record = try readRecord(path) else { return }
+        if valid.contains(AttachmentID(containerID: record.containerID, ifName: record.ifName)) { return }
+        if let adopted = record.adopted {
+            try giveBackIfPresent(record, adopted: adopted, container: try host.routes(inNamespace: record.netns))
+        }
+        try host.remove(record.node)
+        try host.remove(path)
+        StandardIO.log("GC: removed \(record.node) of \(record.containerID)/\(record.ifName)\(record.adopted.map { " and gave back \($0.name)" } ?? "")")
+    }
+}
