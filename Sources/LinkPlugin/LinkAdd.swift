@@ -107,15 +107,22 @@ public struct LinkAdd {
             }
         }
         try AddStage.linkCreated.reached()
-        try extras.prepare?(created, &rollback)
-        do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
+        var link = created
+        if let prepare = extras.prepare {
+            try prepare(created, &rollback)
+            // It may have changed the link (an adopted macvtap's MAC): the result must say what the kernel has.
+            guard let prepared = try lookup(container, temporary, "reading \(temporary) back") else {
+                throw CNIError(.linkFailure, "the new link \(temporary) vanished from \(env.netns)")
+            }
+            link = prepared
+        }
+        do { try container.renameLink(index: link.index, to: env.ifName, up: up) } catch {
             if error.kind == .exists {
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")
             }
             throw error.cni("renaming \(temporary) to \(env.ifName)")
         }
         try AddStage.renamed.reached()
-        var link = created
         link.name = env.ifName
         return link
     }
