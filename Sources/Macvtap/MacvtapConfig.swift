@@ -48,7 +48,7 @@ public struct MacvtapConfig: Sendable {
         } else {
             guard directory.utf8.first == UInt8(ascii: "/"), !directory.utf8.contains(0),
                   !directory.split(separator: "/").contains("..") else {
-                throw CNIError(.invalidConfig, "\"stateDir\" \"\(directory)\" is not an absolute path",
+                throw CNIError(.invalidConfig, "\"stateDir\" \"\(directory)\" must be an absolute path without \"..\"",
                                details: "give an absolute directory without \"..\", e.g. \(Self.defaultStateDirectory)")
             }
             stateDirectory = directory
