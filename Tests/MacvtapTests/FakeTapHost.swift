@@ -30,7 +30,7 @@ final class FakeTapHost: TapHost {
         try fail("characterDevices")
         var entries = extraDevices
         for namespace in namespaces {
-            for link in namespace.links where link.kind == "macvtap" {
+            for link in namespace.links where link.kind?.macvlanDevice == .macvtap {
                 let key = ObjectIdentifier(namespace)
                 let minor = numbers[key, default: [:]][link.index] ?? { () -> UInt32 in
                     defer { nextMinor += 1 }

@@ -42,7 +42,7 @@ import Testing
     func expectNothingLeft(sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(host.nodes.isEmpty, "nodes left: \(host.nodes.keys)", sourceLocation: sourceLocation)
         #expect(host.files.isEmpty, "records left: \(host.files.keys)", sourceLocation: sourceLocation)
-        #expect(!system.container.links.contains { $0.kind == "macvtap" }, sourceLocation: sourceLocation)
+        #expect(!system.container.links.contains { $0.kind?.macvlanDevice == .macvtap }, sourceLocation: sourceLocation)
     }
 
     // MARK: ADD
@@ -50,8 +50,7 @@ import Testing
     @Test func addCreatesAMacvtapAndItsNode() throws {
         let result = try add(macvtapConfig(["tap": ["owner": 107, "group": 36, "mode": "0660"], "mode": "vepa"]))
         let link = try #require(eth0)
-        #expect(link.kind == "macvtap")
-        #expect(link.macvlanMode == MacvlanMode.vepa.kernelValue)
+        #expect(link.kind == .macvlanFamily(.macvtap, mode: .vepa))
         #expect(link.isUp)
         let node = try #require(host.nodes[nodePath])
         #expect(node == NodeStatus(isCharacterDevice: true, device: DeviceNumber(major: 246, minor: 1), owner: 107, group: 36, mode: 0o660))
@@ -105,13 +104,13 @@ import Testing
         let run = Invocation(MacvtapPlugin(system: system, host: devices), .add, macvtapConfig())
         #expect(run.status != 0)
         #expect(run.stdout.contains("/sys/dev/char"))
-        #expect(!system.container.links.contains { $0.kind == "macvtap" })
+        #expect(!system.container.links.contains { $0.kind?.macvlanDevice == .macvtap })
     }
 
     // MARK: deviceID
 
-    func addDevice(name: String = "kvtap0", mode: UInt32 = MacvlanMode.bridge.kernelValue) {
-        system.host.links.append(LinkInfo(index: 50, name: name, kind: "macvtap", macvlanMode: mode, mac: MACAddress("02:00:00:00:00:50"),
+    func addDevice(name: String = "kvtap0", mode: MacvlanMode = .bridge) {
+        system.host.links.append(LinkInfo(index: 50, name: name, kind: .macvlanFamily(.macvtap, mode: mode), mac: MACAddress("02:00:00:00:00:50"),
                                           mtu: 1400, flags: 0x1002, hardwareType: HardwareType.ether, parentIndex: 2))
     }
 
@@ -134,7 +133,7 @@ import Testing
         #expect(back.mac == MACAddress("02:00:00:00:00:50"))
         #expect(back.mtu == 1400)
         #expect(back.flags & InterfaceFlags.promiscuous == 0)
-        #expect(!system.container.links.contains { $0.kind == "macvtap" })
+        #expect(!system.container.links.contains { $0.kind?.macvlanDevice == .macvtap })
         #expect(host.nodes.isEmpty && host.files.isEmpty)
         #expect(Invocation(plugin, .del, config).status == 0)   // repeatable
         #expect(system.host.links.contains { $0.name == "kvtap0" })
@@ -150,8 +149,8 @@ import Testing
     }
 
     @Test func adoptionRefusals() {
-        addDevice(name: "kvtap1", mode: MacvlanMode.vepa.kernelValue)
-        system.host.links.append(LinkInfo(index: 60, name: "veth9", kind: "veth", mtu: 1500, hardwareType: HardwareType.ether))
+        addDevice(name: "kvtap1", mode: .vepa)
+        system.host.links.append(LinkInfo(index: 60, name: "veth9", kind: .other("veth"), mtu: 1500, hardwareType: HardwareType.ether))
         for (deviceID, extra) in [("nosuch", JSONObject()), ("veth9", [:]), ("kvtap1", [:]), ("kvtap1", ["mode": "vepa", "master": "lo"])] {
             let run = Invocation(plugin, .add, macvtapConfig(["deviceID": .string(deviceID)]).with(extra))
             #expect(run.status != 0, "\(deviceID)")
@@ -211,7 +210,7 @@ import Testing
         system.container.links[index].flags |= InterfaceFlags.promiscuous
         #expect(Invocation(plugin, .check, checked(result)).stdout.contains("promiscuous"))
         system.container.links[index].flags &= ~InterfaceFlags.promiscuous
-        system.container.links[index].macvlanMode = MacvlanMode.private.kernelValue
+        system.container.links[index].kind = .macvlanFamily(.macvtap, mode: .private)
         #expect(Invocation(plugin, .check, checked(result)).stdout.contains("private mode"))
     }
 
