@@ -25,9 +25,11 @@ public func checkFamilyLink(_ link: LinkInfo, kind: MacvlanDevice, config: Macvl
 /// now; code 50 only for what makes ADD fail. The master must exist and be usable as a parent (it lives in
 /// containers with linkInContainer, so it cannot be checked then); a master that is merely down still takes
 /// ADDs, so that is a note on stderr, not an error. Config errors keep their own code (7): they are not a matter
-/// of availability. The IPAM plugin has its say last.
-public func familyStatus(_ request: Request, config: MacvlanFamilyConfig, kind: String, system: any LinkSystem) throws(CNIError) {
-    if !config.linkInContainer {
+/// of availability. The IPAM plugin has its say last. `checkMaster` false: ADD needs no master of the config's
+/// (macvtap adopting a `deviceID` keeps the parent it was created on).
+public func familyStatus(_ request: Request, config: MacvlanFamilyConfig, kind: String, system: any LinkSystem,
+                         checkMaster: Bool = true) throws(CNIError) {
+    if !config.linkInContainer, checkMaster {
         let socket = try system.ownRoutes()
         let master: LinkInfo
         do { master = try Attachment.findMaster(config.master, socket: socket, whereText: "the plugin's namespace", childKind: kind) } catch {

@@ -2,9 +2,12 @@ import CNI
 import LinkPlugin
 
 extension MacvtapPlugin {
-    /// The macvlan family's STATUS (master usable, IPAM ready).
+    /// The macvlan family's STATUS (master usable, IPAM ready); with `deviceID` and no `master` there is no
+    /// master to look for (the device plugin makes the macvtap, possibly only when a pod is placed).
     public func status(_ request: Request) throws(CNIError) {
-        try familyStatus(request, config: try MacvtapConfig(request).family, kind: "macvtap", system: system)
+        let config = try MacvtapConfig(request)
+        try familyStatus(request, config: config.family, kind: "macvtap", system: system,
+                         checkMaster: config.deviceID == nil || config.master != nil)
     }
 
     /// The IPAM's GC, then this network's records: for every attachment not in `cni.dev/valid-attachments`,

@@ -219,6 +219,9 @@ import Testing
     @Test func statusNeedsTheMaster() {
         #expect(Invocation(plugin, .status, macvtapConfig()).status == 0)
         #expect(Invocation(plugin, .status, macvtapConfig(["master": "nosuch"])).stdout.contains("\"code\": 50"))
+        system.host.defaultRoute = nil
+        #expect(Invocation(plugin, .status, macvtapConfig().removing("master")).stdout.contains("\"code\": 50"))
+        #expect(Invocation(plugin, .status, macvtapConfig(["deviceID": "kvtap0"]).removing("master")).status == 0)
     }
 
     @Test func gcCollectsOnlyAttachmentsMissingFromTheValidList() throws {
