@@ -9,6 +9,10 @@ extension MacvtapPlugin {
     public func delete(_ request: Request) throws(CNIError) {
         let env = request.environment
         let config = try MacvtapConfig(request)
+        // An attachment whose node name could not exist was never added (ADD refuses it): only the link side.
+        guard (try? TapNode.validate(containerID: env.containerID, ifName: env.ifName)) != nil else {
+            return try bestEffortDelete(request, system: system, temporaryName: Self.temporaryName) { _ in false }
+        }
         let recordPath = Self.recordPath(config, network: request.config.name, containerID: env.containerID, ifName: env.ifName)
         var failures: [CNIError] = []
         var record: AttachmentRecord?

@@ -27,7 +27,13 @@ extension MacvtapPlugin {
     }
 
     private func collect(_ path: String, keeping valid: Set<AttachmentID>) throws(CNIError) {
-        guard let record = try readRecord(path) else { return }
+        let found: AttachmentRecord?
+        do { found = try readRecord(path) } catch {
+            // Not ours to interpret: reported, and left for a person rather than failing every GC from now on.
+            StandardIO.log("GC: \(error.message); skipped")
+            return
+        }
+        guard let record = found else { return }
         if valid.contains(AttachmentID(containerID: record.containerID, ifName: record.ifName)) { return }
         if let adopted = record.adopted {
             try giveBackIfPresent(record, adopted: adopted, container: try host.routes(inNamespace: record.netns))

@@ -176,6 +176,19 @@ import Testing
         #expect(host.nodes.isEmpty && host.files.isEmpty)
     }
 
+    @Test func delOfAnAttachmentADDWouldRefuse() {
+        let config = macvtapConfig().env("CNI_CONTAINERID", String(repeating: "a", count: 252))
+        #expect(Invocation(plugin, .del, config).status == 0)
+    }
+
+    @Test func gcSkipsADamagedRecord() throws {
+        try add()
+        host.files["/state/net/broken@eth0"] = Array("garbage".utf8)
+        #expect(Invocation(plugin, .gc, macvtapConfig(["cni.dev/valid-attachments": []])).status == 0)
+        #expect(host.nodes.isEmpty)
+        #expect(host.files.keys.sorted() == ["/state/net/broken@eth0"])
+    }
+
     @Test func delLeavesAnUnknownMacvtapWithoutRecordAlone() throws {
         try add()
         host.files[recordPath] = Array("damaged".utf8)
