@@ -3,8 +3,8 @@ import Netlink
 import NetTypes
 
 /// The config keys every plugin of the macvlan family (macvlan, macvtap) reads the same way, validated before
-/// anything is changed: `master`, `mode`, `mtu`, the MAC (config `mac` < CNI_ARGS `MAC` < `runtimeConfig.mac`)
-/// and `linkInContainer`. Each plugin's config holds one and adds its own keys.
+/// anything is changed: `master`, `mode`, `mtu`, the MAC (config `mac` < CNI_ARGS `MAC` < `runtimeConfig.mac`),
+/// `linkInContainer` and `bcqueuelen`. Each plugin's config holds one and adds its own keys.
 public struct MacvlanFamilyConfig: Sendable {
     /// nil: use the interface of the lowest-metric default route.
     public let master: String?
@@ -14,6 +14,8 @@ public struct MacvlanFamilyConfig: Sendable {
     /// After precedence: config `mac` < CNI_ARGS `MAC` < `runtimeConfig.mac`.
     public let mac: MACAddress?
     public let linkInContainer: Bool
+    /// `bcqueuelen`: IFLA_MACVLAN_BC_QUEUE_LEN, set at creation.
+    public let broadcastQueueLength: UInt32?
 
     /// The smallest MTU the kernel accepts for an IPv4-capable Ethernet device.
     public static let minimumMTU: Int64 = 68
@@ -46,6 +48,7 @@ public struct MacvlanFamilyConfig: Sendable {
         self.mac = mac
 
         linkInContainer = try reader.bool("linkInContainer") ?? false
+        broadcastQueueLength = try reader.integer("bcqueuelen", in: 0...Int64(UInt32.max)).map { UInt32($0) }
 
         if request.config.ipamType == nil, request.config.prevResult == nil, request.config.cniVersion.usesLegacyResult,
            request.environment.command == .add {

@@ -3,15 +3,13 @@ import LinkPlugin
 import NetTypes
 
 /// The macvlan config: the keys the macvlan family shares (`MacvlanFamilyConfig`, reachable as
-/// `config.master`, `config.mode`, ...) and macvlan's own `bcqueuelen`, validated before anything is changed.
+/// `config.master`, `config.mode`, ...), validated before anything is changed.
 @dynamicMemberLookup
 public struct MacvlanConfig: Sendable {
     public let family: MacvlanFamilyConfig
-    public let broadcastQueueLength: UInt32?
 
     public init(_ request: Request) throws(CNIError) {
         family = try MacvlanFamilyConfig(request, kind: "macvlan")
-        broadcastQueueLength = try request.config.reader.integer("bcqueuelen", in: 0...Int64(UInt32.max)).map { UInt32($0) }
     }
 
     public subscript<T>(dynamicMember path: KeyPath<MacvlanFamilyConfig, T>) -> T { family[keyPath: path] }

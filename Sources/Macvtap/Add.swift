@@ -33,6 +33,7 @@ extension MacvtapPlugin {
             spec.device = .macvtap
             spec.mac = config.mac
             spec.mtu = mtu
+            spec.broadcastQueueLength = config.broadcastQueueLength
             spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
             try attachment.masterSocket.createMacvlan(spec)
         }

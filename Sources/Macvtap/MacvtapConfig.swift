@@ -37,6 +37,10 @@ public struct MacvtapConfig: Sendable {
                 throw CNIError(.invalidConfig, "\"deviceID\" cannot be combined with \"linkInContainer\"",
                                details: "an adopted macvtap comes from the plugin's namespace and is given back there")
             }
+            if family.broadcastQueueLength != nil {
+                throw CNIError(.invalidConfig, "\"bcqueuelen\" cannot be combined with \"deviceID\"",
+                               details: "the broadcast queue length is set when a macvtap is created; the adopted one keeps its own")
+            }
             self.deviceID = deviceID
         } else {
             self.deviceID = nil

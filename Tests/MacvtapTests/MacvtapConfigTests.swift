@@ -43,6 +43,7 @@ import Testing
         #expect(try config(macvtapConfig(["deviceID": "kvtap0", "runtimeConfig": ["deviceID": "kvtap1"]])).deviceID == "kvtap1")
         expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(macvtapConfig(["deviceID": "a/b"])) }
         expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(macvtapConfig(["deviceID": "kvtap0", "linkInContainer": true])) }
+        expectCode(.invalidConfig) { () throws(CNIError) in _ = try config(macvtapConfig(["deviceID": "kvtap0", "bcqueuelen": 10])) }
     }
 
     @Test func stateDirectory() throws {

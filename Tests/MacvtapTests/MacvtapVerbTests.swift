@@ -76,6 +76,11 @@ import Testing
         #expect(host.nodes[nodePath] != nil)
     }
 
+    @Test func broadcastQueueLengthAtCreation() throws {
+        try add(macvtapConfig(["bcqueuelen": 333]))
+        #expect(eth0?.macvlanBroadcastQueueLength == 333)
+    }
+
     @Test func promiscuous() throws {
         try add(macvtapConfig(["promisc": true]))
         #expect((eth0?.flags ?? 0) & InterfaceFlags.promiscuous != 0)

@@ -62,6 +62,7 @@ public final class FakeRoutes: RouteOperations {
         guard let parent = links.first(where: { $0.index == request.parentIndex }) else { throw Self.error(ENODEV, "create") }
         nextIndex += 1
         target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: .macvlanFamily(request.device, mode: request.mode),
+                                     macvlanBroadcastQueueLength: request.broadcastQueueLength,
                                      mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
                                      mtu: request.mtu ?? parent.mtu, flags: 0x1002, hardwareType: HardwareType.ether,
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
