@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// CNI link plugins (macvlan). Layers, each target importing exactly what it declares (docs/ARCHITECTURE.md):
+// CNI link plugins (macvlan, macvtap). Layers, each target importing exactly what it declares (docs/ARCHITECTURE.md):
 // CNI knows nothing of netlink, namespaces or any plugin; Netlink and Namespace know nothing of CNI; LinkPlugin
 // joins them for every plugin that puts a link into a container; the concrete plugins sit on top.
 import PackageDescription
@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "macvlan", targets: ["macvlan"]),
         .executable(name: "dhcp", targets: ["dhcp"]),
+        .executable(name: "macvtap", targets: ["macvtap"]),
         // For fuzz/ (a separate package that depends on this one by path): the parsers' modules.
         .library(name: "MacvlanKit", targets: ["NetTypes", "JSON", "Netlink", "CNI", "LinkPlugin", "Macvlan", "DHCPv6"]),
     ],
@@ -28,6 +29,8 @@ let package = Package(
         .target(name: "HostAccess", dependencies: ["Netlink", "Namespace", "NetTypes"]),
         .target(name: "Macvlan", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "HostAccess"]),
         .executableTarget(name: "macvlan", dependencies: ["Macvlan", "LinkPlugin"]),
+        .target(name: "Macvtap", dependencies: ["LinkPlugin", "CNI", "Netlink", "Namespace", "NetTypes", "SystemCall"]),
+        .executableTarget(name: "macvtap", dependencies: ["Macvtap", "LinkPlugin"]),
         // DHCPv6 client (RFC 8415): codec and a socket-free transaction engine the dhcp daemon drives.
         .target(name: "DHCPv6", dependencies: ["NetTypes"]),
         // Test-only: lets test-harness/dhcp/dhcpv6-real drive the client against a real dnsmasq.
@@ -48,6 +51,7 @@ let package = Package(
         // in-process without root. Under Tests/: it is never part of what ships.
         .target(name: "TestSupport", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "JSON", "Namespace"], path: "Tests/TestSupport"),
         .testTarget(name: "LinkPluginTests", dependencies: ["LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes"]),
+        .testTarget(name: "MacvtapTests", dependencies: ["Macvtap", "LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes", "JSON"]),
         .testTarget(name: "MacvlanTests", dependencies: ["Macvlan", "LinkPlugin", "TestSupport", "CNI", "Netlink", "NetTypes", "JSON", "HostAccess"]),
         .testTarget(name: "DHCPv6Tests", dependencies: ["DHCPv6", "NetTypes"], exclude: ["Fixtures"]),
         .testTarget(name: "DHCPTests", dependencies: ["DHCPv4", "DHCPv6", "DHCPService", "DHCPDaemon", "CNI", "JSON", "NetTypes"]),

@@ -22,9 +22,14 @@ public func bestEffortDelete(_ request: Request, system: any LinkSystem, tempora
         }
     }
     do { try alsoDelete?() } catch { failures.append(error) }
-    guard let first = failures.first else { return }
-    throw CNIError(first.code, failures.map(\.message).joined(separator: "; "),
-                   details: failures.map(\.details).filter { !$0.isEmpty }.joined(separator: "; "))
+    if let failure = combined(failures) { throw failure }
+}
+
+/// Several failures of a best-effort verb as one error: the first one's code, every message and detail.
+public func combined(_ failures: [CNIError]) -> CNIError? {
+    guard let first = failures.first else { return nil }
+    return CNIError(first.code, failures.map(\.message).joined(separator: "; "),
+                    details: failures.map(\.details).filter { !$0.isEmpty }.joined(separator: "; "))
 }
 
 private func deleteIfOurs(_ name: String, in socket: any RouteOperations, env: Environment, log: Log, isOurs: (LinkInfo) -> Bool) throws(CNIError) {

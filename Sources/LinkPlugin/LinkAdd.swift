@@ -36,6 +36,25 @@ public struct LinkAdd {
     public let describe: String
     /// The `ipv6` object: its sysctls are written before the link comes up; its DAD mode governs the wait.
     public var ipv6: IPv6Settings?
+    /// What a plugin does beyond creating a link; nothing by default (macvlan).
+    public var extras = Extras()
+
+    /// A plugin's own steps around the shared ones (macvtap: its character device, an adopted link).
+    public struct Extras {
+        /// How the new link is undone when the ADD fails; nil: it is deleted.
+        public var undoLink: ((_ link: LinkInfo) throws(CNIError) -> Void)?
+        /// Whether a link already under the temporary name is the remains of a killed ADD, to delete before one
+        /// retry (true for created links; an adopted link must never be deleted).
+        public var replacesStaleLink = true
+        /// Runs once the link is in the container under its temporary name (its undo registered), before the
+        /// rename: a name unique to this attachment identifies the link there. Registers its own undos. A plugin
+        /// that sets it always takes the temporary-name path (one more round trip for the rename).
+        public var prepare: ((_ link: LinkInfo, _ rollback: inout Rollback) throws(CNIError) -> Void)?
+        /// Completes the result's entry for the interface (e.g. its socketPath).
+        public var completeInterface: ((_ interface: inout CNIResult.Interface) -> Void)?
+
+        public init() {}
+    }
 
     public init(request: Request, attachment: Attachment, ipam: (any IPAM)?, temporaryName: TemporaryName, describe: String) {
         self.request = request
@@ -78,8 +97,10 @@ public struct LinkAdd {
             if ipam != nil || shape.mac == nil || created.renamed {
                 if let info = created.info { link = info } else { link = try findCreated(env.ifName) }
             }
-            var result = CNIResult(interfaces: [CNIResult.Interface(name: env.ifName, mac: (link?.mac ?? shape.mac)?.description,
-                                                                    mtu: Int(link?.mtu ?? shape.mtu), sandbox: env.netns)])
+            var interface = CNIResult.Interface(name: env.ifName, mac: (link?.mac ?? shape.mac)?.description,
+                                                mtu: Int(link?.mtu ?? shape.mtu), sandbox: env.netns)
+            extras.completeInterface?(&interface)
+            var result = CNIResult(interfaces: [interface])
             if let ipam, let link {
                 Phases.enter(.ipam)  // with the overlap: only what is left of the IPAM's run once the link exists
                 let assigned: CNIResult
@@ -138,6 +159,14 @@ public struct LinkAdd {
         // The `ipv6` sysctls must be in place before the link comes up (no RA acted on, no DAD started with the
         // kernel's defaults): with them, an L2 link is created down and brought up after they are written.
         let sysctls = ipv6?.sysctls(ifName: env.ifName) ?? []
+        if extras.prepare != nil {
+            if try lookup(container, env.ifName, "checking CNI_IFNAME in the container") != nil {
+                ifNameTaken = true
+                throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)",
+                               details: "CNI_IFNAME must name a new interface; the existing one was left untouched")
+            }
+            return try createUnderTemporaryName(create, up: up, rollback: &rollback)
+        }
         do throws(NetlinkError) {
             try createUnderFinalName(create, up: up && sysctls.isEmpty)
         } catch where error.kind == .exists {
@@ -199,18 +228,22 @@ public struct LinkAdd {
         let container = attachment.containerSocket
         let temporary = temporaryName.make(containerID: env.containerID, ifName: env.ifName)
         do throws(NetlinkError) {
-            do throws(NetlinkError) { try create(temporary, false) } catch where error.kind == .exists {
+            do throws(NetlinkError) { try create(temporary, false) } catch where error.kind == .exists && extras.replacesStaleLink {
                 // Our temporary name can only be taken by the remains of a killed ADD of this same attachment.
                 if let stale = try container.link(named: temporary) { try container.deleteLink(index: stale.index) }
                 try create(temporary, false)
             }
         } catch {
-            if error.kind == .interrupted { registerUndo(named: temporary, rollback: &rollback) }
+            if error.kind == .interrupted && extras.undoLink == nil { registerUndo(named: temporary, rollback: &rollback) }
             throw error.cni("creating \(describe) for \(env.netns)")
         }
         let created = try findCreated(temporary)
-        rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
-            try deleteLink(container, index: created.index, "deleting \(temporary)")
+        if let undoLink = extras.undoLink {
+            rollback.register("undo \(describe) in \(env.netns)") { () throws(CNIError) in try undoLink(created) }
+        } else {
+            rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
+                try deleteLink(container, index: created.index, "deleting \(temporary)")
+            }
         }
         try attachment.checkpoint(.linkCreated)
         // Under the temporary name, while the link is still down: the kernel must not act on an RA or start DAD
@@ -218,14 +251,19 @@ public struct LinkAdd {
         if let settings = ipv6?.sysctls(ifName: temporary), !settings.isEmpty {
             try attachment.containerSysctls.write(settings, ifName: temporary)
         }
-        do { try container.renameLink(index: created.index, to: env.ifName, up: up) } catch {
+        var link = created
+        if let prepare = extras.prepare {
+            try prepare(created, &rollback)
+            // It may have changed the link (an adopted macvtap's MAC): the result must say what the kernel has.
+            link = try findCreated(temporary)
+        }
+        do { try container.renameLink(index: link.index, to: env.ifName, up: up) } catch {
             if error.kind == .exists {
                 throw CNIError(.invalidEnvironment, "interface \"\(env.ifName)\" already exists in \(env.netns)", details: "it appeared while this ADD ran")
             }
             throw error.cni("renaming \(temporary) to \(env.ifName)")
         }
         try attachment.checkpoint(.renamed)
-        var link = created
         link.name = env.ifName
         if up { link.flags.insert(.up) }
         return Created(info: link, renamed: true)

@@ -27,7 +27,11 @@ public struct MasterChoice: Sendable {
         self.origin = origin
     }
 
-    public init(_ request: Request, linkInContainer: Bool) throws(CNIError) {
+    /// Whether the config names the master at all (otherwise: the default route's interface).
+    public var isGiven: Bool { if case .defaultRoute = rule { return false } else { return true } }
+
+    /// `deviceIDNamesMaster` false: `deviceID` is the plugin's own key (macvtap adopts the device it names).
+    public init(_ request: Request, linkInContainer: Bool, deviceIDNamesMaster: Bool = true) throws(CNIError) {
         let reader = request.config.reader
         var given: [String] = []
 
@@ -47,7 +51,7 @@ public struct MasterChoice: Sendable {
         let deviceKey = runtimeDevice == nil ? reader.name("deviceID") : "runtimeConfig.deviceID"
         var device: MasterChoice?
         let injectedDevice = try reader.string("deviceID")
-        if let text = runtimeDevice ?? injectedDevice, !text.isEmpty {
+        if deviceIDNamesMaster, let text = runtimeDevice ?? injectedDevice, !text.isEmpty {
             let choice = try Self.device(text, key: deviceKey)
             if linkInContainer, case .selector = choice.rule { throw Self.pciInContainer(deviceKey) }
             device = choice

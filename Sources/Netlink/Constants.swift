@@ -57,6 +57,7 @@ public struct InterfaceFlags: OptionSet, Hashable, Sendable {
     public static let up = InterfaceFlags(rawValue: 0x1)
     public static let loopback = InterfaceFlags(rawValue: 0x8)
     public static let lowerUp = InterfaceFlags(rawValue: 0x10000)
+    public static let promiscuous = InterfaceFlags(rawValue: 0x100)
 }
 
 /// IFA_FLAGS / ifa_flags: the address flags the plugin looks at.

@@ -87,6 +87,19 @@ public enum RouteRequest {
         return try finish(b, operation: operation)
     }
 
+    /// RTM_SETLINK applying a LinkChange (see there for what the kernel does in which order).
+    public static func changeLink(_ c: LinkChange, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+        let operation = "change link index \(c.index): \(c.summary)"
+        if let name = c.name { try validateName(name, operation: operation) }
+        let flags = c.flags
+        let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: c.index, ifFlags: flags.set, change: flags.change)
+        if let fd = c.namespaceFD { b.putU32(K.iflaNetNsFD, UInt32(bitPattern: fd)) }
+        if let name = c.name { b.putString(K.iflaIfname, name) }
+        if let mac = c.mac { b.putBytes(K.iflaAddress, mac.bytes) }
+        if let mtu = c.mtu { b.putU32(K.iflaMTU, mtu) }
+        return try finish(b, operation: operation)
+    }
+
     /// RTM_SETLINK changing only IFF_UP (ifi_change masks every other flag).
     public static func setLinkUp(index: Int32, _ up: Bool, sequence: UInt32) -> [UInt8] {
         linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index,

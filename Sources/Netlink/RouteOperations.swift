@@ -16,6 +16,8 @@ public protocol RouteOperations: AnyObject {
     func setAlias(index: Int32, _ alias: String) throws(NetlinkError)
     /// `flags` go in IFA_FLAGS (IPv6: `.nodad` usable at once, never tentative; `.optimistic` usable during DAD).
     func addAddress(_ prefix: IPPrefix, index: Int32, flags: AddressFlags) throws(NetlinkError)
+    /// Moves, renames and reconfigures an existing link in one RTM_SETLINK.
+    func changeLink(_ change: LinkChange) throws(NetlinkError)
     func addresses(index: Int32?) throws(NetlinkError) -> [AddressInfo]
     func addRoute(_ route: RouteSpec) throws(NetlinkError)
     /// Deletes the route with this destination, output interface and table; `.notFound` when there is none.

@@ -100,6 +100,13 @@ public final class RouteSocket {
                     operation: "set the alias of link index \(index)")
     }
 
+    /// One RTM_SETLINK: move, rename, MAC, MTU, promiscuity, up/down (LinkChange).
+    public func changeLink(_ change: LinkChange) throws(NetlinkError) {
+        let seq = nextSequence()
+        try execute(RouteRequest.changeLink(change, sequence: seq), sequence: seq,
+                    operation: "change link index \(change.index): \(change.summary)")
+    }
+
     public func setLinkUp(index: Int32) throws(NetlinkError) {
         let seq = nextSequence()
         try execute(RouteRequest.setLinkUp(index: index, true, sequence: seq), sequence: seq,

@@ -1,6 +1,7 @@
 import Testing
 import TestSupport
 @testable import Macvlan
+import LinkPlugin
 import CNI
 import JSON
 import Netlink

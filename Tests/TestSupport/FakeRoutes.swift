@@ -33,7 +33,7 @@ public final class FakeRoutes: RouteOperations {
     public private(set) var calls: [String] = []
     /// Every RTM_NEWLINK asked of this namespace, as sent.
     public private(set) var createRequests: [MacvlanRequest] = []
-    private var nextIndex: Int32 = 100
+    var nextIndex: Int32 = 100
 
     public init() {}
 
@@ -81,6 +81,7 @@ public final class FakeRoutes: RouteOperations {
         guard let parent = links.first(where: { $0.index == request.parentIndex }) else { throw Self.error(ENODEV, "create") }
         nextIndex += 1
         target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: .macvlanFamily(request.device, mode: request.mode),
+                                     macvlanBroadcastQueueLength: request.broadcastQueueLength,
                                      mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
                                      mtu: request.mtu ?? parent.mtu, flags: InterfaceFlags(rawValue: request.up ? 0x1003 : 0x1002), hardwareType: HardwareType.ether,
                                      parentIndex: parent.index, linkNetnsID: request.namespaceFD == nil ? nil : 0))
@@ -109,6 +110,32 @@ public final class FakeRoutes: RouteOperations {
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "rename") }
         links[i].name = name
         if up { links[i].flags.insert(.up) }
+    }
+
+    public func changeLink(_ change: LinkChange) throws(NetlinkError) {
+        try op("changeLink")
+        guard var link = links.first(where: { $0.index == change.index }) else { throw Self.error(ENODEV, "change") }
+        let target = change.namespaceFD == nil ? self : (peer ?? self)
+        if let name = change.name, target.links.contains(where: { $0.name == name && $0.index != change.index }) {
+            throw Self.error(EEXIST, "change")
+        }
+        if change.namespaceFD != nil {
+            link.flags.remove(.up)  // a move brings the link down
+            link.linkNetnsID = target === self ? link.linkNetnsID : (link.linkNetnsID == nil ? 0 : nil)
+            target.nextIndex += 1
+            links.removeAll { $0.index == change.index }
+            link.index = target.nextIndex
+        } else {
+            links.removeAll { $0.index == change.index }
+        }
+        if let name = change.name { link.name = name }
+        if let mac = change.mac { link.mac = mac }
+        if let mtu = change.mtu { link.mtu = mtu }
+        if let promiscuous = change.promiscuous {
+            if promiscuous { link.flags.insert(.promiscuous) } else { link.flags.remove(.promiscuous) }
+        }
+        if let up = change.up { if up { link.flags.insert(.up) } else { link.flags.remove(.up) } }
+        target.links.append(link)
     }
 
     public func setLinkUp(index: Int32) throws(NetlinkError) {

@@ -38,6 +38,7 @@ public final class FakeSystem: LinkSystem {
     public init(masterUp: Bool = true) {
         host = FakeRoutes.host(masterUp: masterUp)
         host.peer = container
+        container.peer = host  // where a link given back from the container lands
     }
 
     public func attach(_ request: Request, linkInContainer: Bool) throws(CNIError) -> Attachment {

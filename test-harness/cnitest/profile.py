@@ -27,6 +27,12 @@ class Profile:
         self.conflist_type = data["conflist_type"]
         self.l2 = dict(data["l2_config"])
         self.fault = dict(data["fault_injection"])
+        # Files the plugin makes outside namespaces for an attachment ("{cid}" is the case's container ID), e.g.
+        # macvtap's device nodes: removed at every case's teardown, also after a failure.
+        self.attachment_files = list(data.get("attachment_files", []))
+        # Keys every config of a case gets unless the case sets them (placeholders expanded per case), e.g.
+        # macvtap's stateDir in the case's temp dir, so shared cases never write the plugin's state to /run.
+        self.config_defaults = dict(data.get("config_defaults", {}))
 
     def l2_config(self, master, name="cnitest", cni_version="1.0.0", **extra):
         """A complete L2-only config on master (extra keys such as ipam added)."""

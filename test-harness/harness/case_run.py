@@ -1,4 +1,5 @@
 """One case: fresh namespaces, its set-up commands, its steps (round after round), and the teardown."""
+import glob
 import json
 import os
 import subprocess
@@ -105,6 +106,12 @@ class CaseRun:
                 p.wait(5)
             self.run.registry.unregister(p)
         self.topo.destroy()
+        for pattern in self.profile.attachment_files:
+            for path in glob.glob(pattern.format(cid=glob.escape(self.cid))):
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
 
     def records(self):
         """The fake IPAM's record of its calls, in order."""

@@ -95,6 +95,8 @@ def build_config(cr, step, cns):
         conf = copy.deepcopy(case.get("config", {}))
     conf = deep_merge(conf, case.get("override", {}))
     conf = deep_merge(conf, step.get("override", {}))
+    for key, value in cr.profile.config_defaults.items():
+        conf.setdefault(key, value)
     conf = cr.x(conf, {"cns": cns})
     ipam = conf.get("ipam")
     if isinstance(ipam, dict):
@@ -119,6 +121,8 @@ def build_stdin(cr, step, conf, cns):
         stdin = stdin_parts(cr, step["stdin_parts"], cns)
     else:
         stdin = json.dumps(conf)
+    if "stdin" in step or "stdin_parts" in step:
+        stdin = with_config_defaults(cr, stdin, cns)
     if "pad_to" in step:   # pad with trailing spaces (still valid JSON) to exactly N bytes
         data = stdin.encode() if isinstance(stdin, str) else stdin
         n = int(step["pad_to"])
@@ -126,6 +130,22 @@ def build_stdin(cr, step, conf, cns):
             raise Fail(f"pad_to={n}: stdin is already {len(data)} bytes")
         stdin = data + b" " * (n - len(data))
     return stdin
+
+
+def with_config_defaults(cr, stdin, cns):
+    """A literal stdin that is an object gets the profile's config_defaults as leading keys, inserted as text so
+    whatever the case tests (duplicate keys, odd bytes, depth, invalid JSON after them) stays as written; a key
+    the text already has wins (the last of duplicate keys does)."""
+    defaults = cr.profile.config_defaults
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    body = data.lstrip()
+    if not defaults or not body.startswith(b"{"):
+        return stdin
+    values = cr.x(defaults, {"cns": cns})
+    keys = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in values.items()).encode()
+    rest = body[1:]
+    glue = b"" if rest.lstrip().startswith(b"}") else b", "
+    return data[:len(data) - len(body)] + b"{" + keys + glue + rest
 
 
 def stdin_parts(cr, parts, cns):

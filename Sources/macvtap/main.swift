@@ -1,0 +1,5 @@
+import Glibc
+import LinkPlugin
+import Macvtap
+
+exit(pluginMain(MacvtapPlugin()))
