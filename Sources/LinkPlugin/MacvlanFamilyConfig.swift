@@ -92,4 +92,21 @@ public struct MacvlanFamilyConfig: Sendable {
         }
         return UInt32(mtu)
     }
+
+    /// The RTM_NEWLINK for a child of `master` under `name` with everything this config sets at creation;
+    /// from the master's namespace into the container's (`containerNamespaceFD`) unless linkInContainer.
+    public func creation(of device: MacvlanDevice, name: String, master: LinkInfo, mac: MACAddress?, mtu: UInt32?, up: Bool,
+                         containerNamespaceFD: Int32) -> MacvlanRequest {
+        var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: mode)
+        spec.device = device
+        spec.mac = mac
+        spec.mtu = mtu
+        spec.up = up
+        spec.broadcastQueueLength = broadcastQueueLength
+        spec.broadcastCutoff = broadcastCutoff
+        spec.transmitQueues = transmitQueues
+        spec.receiveQueues = receiveQueues
+        spec.namespaceFD = linkInContainer ? nil : containerNamespaceFD
+        return spec
+    }
 }

@@ -21,15 +21,8 @@ extension MacvlanPlugin {
         let shape = LinkShape(mac: config.mode == .passthru ? nil : mac, mtu: mtu ?? master.mtu)
         add.ipv6 = config.ipv6
         let create = { (name: String, up: Bool) throws(NetlinkError) in
-            var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode)
-            spec.mac = mac
-            spec.mtu = mtu
-            spec.up = up
-            spec.broadcastQueueLength = config.broadcastQueueLength
-            spec.broadcastCutoff = config.broadcastCutoff
-            spec.transmitQueues = config.transmitQueues
-            spec.receiveQueues = config.receiveQueues
-            spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
+            let spec = config.family.creation(of: .macvlan, name: name, master: master, mac: mac, mtu: mtu, up: up,
+                                              containerNamespaceFD: attachment.containerNamespaceFD)
             try attachment.masterSocket.createMacvlan(spec)
         }
         guard let hostAccess = config.hostAccess else { return try add.run(previous: previous, shape: shape, create: create) }

@@ -32,16 +32,8 @@ extension MacvtapPlugin {
         // The node steps need the temporary-name path (extras.prepare), which reads the link back: no shape to guess.
         let shape = LinkShape(mac: nil, mtu: mtu ?? master.mtu)
         return try add.run(previous: previous, shape: shape) { (name: String, up: Bool) throws(NetlinkError) in
-            var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: config.mode)
-            spec.device = .macvtap
-            spec.mac = config.mac
-            spec.mtu = mtu
-            spec.up = up
-            spec.broadcastQueueLength = config.broadcastQueueLength
-            spec.broadcastCutoff = config.broadcastCutoff
-            spec.transmitQueues = config.transmitQueues
-            spec.receiveQueues = config.receiveQueues
-            spec.namespaceFD = config.linkInContainer ? nil : attachment.containerNamespaceFD
+            let spec = config.family.creation(of: .macvtap, name: name, master: master, mac: config.mac, mtu: mtu, up: up,
+                                              containerNamespaceFD: attachment.containerNamespaceFD)
             try attachment.masterSocket.createMacvlan(spec)
         }
     }
