@@ -22,6 +22,10 @@ public enum AddStage: String, CaseIterable, Sendable {
     case hostRoutesAdded = "host-routes-added"
     case containerRoutesAdded = "container-routes-added"
 
+    /// Those of every link plugin: all but the host-access ones (macvlan's `hostAccess` only).
+    public static let shared: [AddStage] = allCases.filter { !hostAccessStages.contains($0) }
+    public static let hostAccessStages: [AddStage] = [.hostAccessRecorded, .shimReady, .hostRoutesAdded, .containerRoutesAdded]
+
     /// The checkpoint: pause here if the fault build was asked to, then honour a pending termination signal.
     public func reached() throws(CNIError) {
         #if FAULT_INJECTION

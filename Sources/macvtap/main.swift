@@ -2,4 +2,4 @@ import Glibc
 import LinkPlugin
 import Macvtap
 
-exit(pluginMain(MacvtapPlugin()))
+exit(pluginMain(MacvtapPlugin(), stages: AddStage.shared))

@@ -33,6 +33,8 @@ class Profile:
         # Keys every config of a case gets unless the case sets them (placeholders expanded per case), e.g.
         # macvtap's stateDir in the case's temp dir, so shared cases never write the plugin's state to /run.
         self.config_defaults = dict(data.get("config_defaults", {}))
+        # Whether ADD creates the link under CNI_IFNAME (false: always under the temporary name, then renamed).
+        self.creates_under_final_name = bool(data.get("creates_under_final_name", True))
 
     def l2_config(self, master, name="cnitest", cni_version="1.0.0", **extra):
         """A complete L2-only config on master (extra keys such as ipam added)."""

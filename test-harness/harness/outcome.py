@@ -18,6 +18,8 @@ def skip_reason(run, case):
         return "hostAccess is ours only (the reference has nothing for host-container access)"
     if "invocation-log" in requirements(case) and run.opts.reference:
         return "the invocation log (logFile) is ours only"
+    if "creates-under-final-name" in requirements(case) and not run.profile.creates_under_final_name:
+        return f"{run.profile.name} always creates its link under the temporary name (its -temporary-name twin applies)"
     if "ipv6" in requirements(case) and not os.path.exists("/proc/sys/net/ipv6"):
         return "no IPv6 in this kernel"
     return None
