@@ -79,6 +79,11 @@ def run(check, name, conf, daemon_args, mounts, dhcp, macvlan, prefix):
         mapped = daemon_flags(args)
         socket_path = mapped.get("hostprefix", "") + mapped.get("socketpath", DEFAULT_SOCKET)
         state = mapped.get("statedir", DEFAULT_STATE)
+        outside = [p for p in (socket_path, state) if not p.startswith(host + "/")]
+        check(f"{name}: the daemon's socket and state directory are behind its -hostprefix", not outside,
+              f"{outside} would be this machine's own (not run)")
+        if outside:
+            return
         t.start_dnsmasq()
         t.daemon = h.start([f"{t.bin}/dhcp"] + args, ns=t.h, log=f"{t.dir}/daemon.log")
         h.wait_for("the daemon's socket", lambda: os.path.exists(socket_path) or t.daemon.poll() is not None, 20)
