@@ -59,3 +59,12 @@ def state(pid):
         return data[data.rindex(")") + 2]
     except (OSError, ValueError):
         return None
+
+
+def children(pid):
+    """pid's child processes, from /proc (empty once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []

@@ -2,6 +2,7 @@
 host-local's lease files, the fake IPAM's record of its calls, or earlier results. A new kind is a new
 function with @assertion("name") (and a row in test-harness/README.md)."""
 import os
+import time
 
 from cnitest import oracle
 from cnitest.command import Fail, in_netns, sh
@@ -132,7 +133,13 @@ def sysctl(cr, step, ns):
 
 @assertion("leases", in_namespace=False)
 def leases(cr, step):
+    """`settle` (seconds): first wait, bounded, for the count to be reached: an IPAM child outlives a plugin
+    killed while it ran (SIGKILL reaches the plugin only) and writes its lease on its own schedule."""
     ls = oracle.leases(cr.datadir)
+    deadline = time.monotonic() + step.get("settle", 0)
+    while "count" in step and len(ls) != step["count"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+        ls = oracle.leases(cr.datadir)
     if "count" in step and len(ls) != step["count"]:
         raise Fail(f"{len(ls)} host-local leases, expected {step['count']}: {sorted(ls)}")
     for want in cr.x(step.get("has", [])):

@@ -11,7 +11,7 @@ import time
 from cnitest import netns
 from cnitest.plugin import cni_env, invoke
 from cnitest.command import Fail
-from cnitest.processes import state
+from cnitest.processes import children, state
 
 from . import cleanliness, hostaccess
 from .cases import load_conf
@@ -222,6 +222,14 @@ def pause_and_signal(cr, step, p, call):
     call.stopped = True
     for cmd in step.get("while_paused", []):
         cr.shell(cmd, True)
+    orphans = children(p.pid) if step.get("signal") == "KILL" else []
     os.kill(p.pid, getattr(signal, "SIG" + step.get("signal", "TERM")))
     os.kill(p.pid, signal.SIGCONT)
     call.signalled = True
+    # SIGKILL reaches the plugin only: an IPAM it started (overlapped with the link's creation) runs on and
+    # writes its lease on its own schedule. The runtime's next call comes after that on any machine but a
+    # loaded one; wait for it (bounded) so that what follows sees one state, not a race.
+    deadline = time.monotonic() + 30
+    while orphans and time.monotonic() < deadline:
+        orphans = [c for c in orphans if state(c) not in ("Z", "X", None)]
+        time.sleep(0.02)
