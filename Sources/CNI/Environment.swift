@@ -10,7 +10,8 @@ public struct Environment: Sendable {
     public let command: Command
     public let containerID: String
     public let netns: String
-    public let ifName: String
+    /// CNI_IFNAME, validated; nil for STATUS, GC and VERSION, which name no interface (libcni sends it empty).
+    public let interfaceName: InterfaceName?
     public let args: CNIArgs
     /// Absolute directories from CNI_PATH; relative and empty entries are dropped (they would resolve against
     /// whatever directory the runtime happened to start us in).
@@ -36,11 +37,11 @@ public struct Environment: Sendable {
     public static func load(_ variables: [(String, String)], command: Command, pluginArgKeys: Set<String> = []) throws(CNIError) -> Environment {
         let containerID = lookup("CNI_CONTAINERID", variables) ?? ""
         let netns = lookup("CNI_NETNS", variables) ?? ""
-        let ifName = lookup("CNI_IFNAME", variables) ?? ""
+        var ifName: InterfaceName?
         switch command {
         case .add, .check, .del:
             try validateContainerID(containerID)
-            try validateInterfaceName(ifName, variable: "CNI_IFNAME")
+            ifName = try validateInterfaceName(lookup("CNI_IFNAME", variables) ?? "", variable: "CNI_IFNAME")
             if command != .del, netns.isEmpty {
                 throw CNIError(.invalidEnvironment, "CNI_NETNS is not set", details: "\(command.rawValue) needs the container's network namespace path")
             }
@@ -50,8 +51,14 @@ public struct Environment: Sendable {
         let args = try CNIArgs(parsing: lookup("CNI_ARGS", variables) ?? "", pluginKeys: pluginArgKeys)
         let path = (lookup("CNI_PATH", variables) ?? "").split(onByte: UInt8(ascii: ":"), omittingEmpty: true)
             .filter { $0.hasBytePrefix(UInt8(ascii: "/")) }
-        return Environment(command: command, containerID: containerID, netns: netns, ifName: ifName,
+        return Environment(command: command, containerID: containerID, netns: netns, interfaceName: ifName,
                            args: args, path: path, variables: variables)
+    }
+
+    /// CNI_IFNAME of an ADD, CHECK or DEL, which `load` refuses without a valid one.
+    public var ifName: InterfaceName {
+        guard let interfaceName else { preconditionFailure("CNI_IFNAME read by \(command.rawValue), which has none") }
+        return interfaceName
     }
 
     static func lookup(_ name: String, _ variables: [(String, String)]) -> String? {
@@ -83,10 +90,12 @@ public struct Environment: Sendable {
     /// The one interface-name rule (InterfaceName), in words.
     public static func interfaceNameProblem(_ name: String) -> String? { InterfaceName.problem(name) }
 
-    public static func validateInterfaceName(_ name: String, variable: String) throws(CNIError) {
+    public static func validateInterfaceName(_ name: String, variable: String) throws(CNIError) -> InterfaceName {
         if name.isEmpty { throw CNIError(.invalidEnvironment, "\(variable) is not set") }
-        if let problem = interfaceNameProblem(name) {
-            throw CNIError(.invalidEnvironment, "\(variable) \"\(name)\" is not a valid interface name", details: problem)
+        guard let valid = InterfaceName(name) else {
+            throw CNIError(.invalidEnvironment, "\(variable) \"\(name)\" is not a valid interface name",
+                           details: interfaceNameProblem(name) ?? "")
         }
+        return valid
     }
 }

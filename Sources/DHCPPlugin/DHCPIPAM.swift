@@ -67,7 +67,7 @@ public struct DHCPIPAM: CNIPlugin {
     private func call(_ command: Command, _ request: Request, config: DHCPConfig, waitSeconds: Double) throws(CNIError) -> DaemonClient.Outcome {
         let env = request.environment
         let message = ControlRequest(command: command, containerID: env.containerID, netns: Self.absolute(env.netns),
-                                     ifName: env.ifName,
+                                     ifName: env.interfaceName?.text ?? "",  // STATUS and GC name no interface
                                      provided: command == .add ? try config.resolvedProvidedOptions(args: env.args) : [],
                                      config: request.config.reader.object,
                                      validAttachments: ControlRequest.attachments(request.config.reader.object["cni.dev/valid-attachments"]))

@@ -12,7 +12,7 @@ struct OfflineRelease {
     func delete(_ request: Request, because why: String) throws(CNIError) {
         guard let network = request.config.reader.object["name"]?.stringValue else { return }
         let clientID = ClientIdentifier.option(containerID: request.environment.containerID, network: network,
-                                               ifName: request.environment.ifName)
+                                               ifName: request.environment.ifName.text)
         let store = LeaseStore(directory: config.stateDirectory)
         let record: LeaseRecord?
         do { record = try store.load(clientID: clientID) } catch {

@@ -48,7 +48,7 @@ public enum ContainerLink {
             return .failed(error.description)
         }
         return withRouteSocket(netns: netns, expected: expected ?? identity) { socket throws(NetlinkError) in
-            guard let link = try socket.link(named: ifName) else { return .gone("interface \(ifName) is gone from \(netns)") }
+            guard let link = try socket.link(namedText: ifName) else { return .gone("interface \(ifName) is gone from \(netns)") }
             guard let mac = link.mac else { return .failed("interface \(ifName) has no Ethernet address") }
             if bringUp && !link.isUp { try socket.setLinkUp(index: link.index) }
             return .done((link.index, mac, identity))
@@ -58,7 +58,7 @@ public enum ContainerLink {
     /// Whether the record's interface is still there: same namespace, same index, same MAC.
     public static func check(_ record: LeaseRecord) -> Outcome<Void> {
         withRouteSocket(netns: record.netns, expected: record.identity) { socket throws(NetlinkError) in
-            guard let link = try socket.link(named: record.ifName), link.index == record.linkIndex, link.mac == record.mac else {
+            guard let link = try socket.link(namedText: record.ifName), link.index == record.linkIndex, link.mac == record.mac else {
                 return .gone("interface \(record.ifName) (index \(record.linkIndex), \(record.mac)) is gone from \(record.netns)")
             }
             return .done(())
@@ -74,7 +74,7 @@ public enum ContainerLink {
     public static func applyLifetime(_ attachment: Attachment, address: IPPrefix, valid: UInt32, preferred: UInt32,
                                      wasApplied: Bool) -> Outcome<Lifetime> {
         withRouteSocket(netns: attachment.netns, expected: attachment.identity) { socket throws(NetlinkError) in
-            guard let link = try socket.link(named: attachment.ifName), link.index == attachment.linkIndex, link.mac == attachment.mac else {
+            guard let link = try socket.link(namedText: attachment.ifName), link.index == attachment.linkIndex, link.mac == attachment.mac else {
                 return .gone("interface \(attachment.ifName) is gone from \(attachment.netns)")
             }
             let present = try socket.addresses(index: link.index).contains { $0.prefix.address == address.address }
@@ -88,7 +88,7 @@ public enum ContainerLink {
     /// sent from it).
     public static func linkLocalReady(_ attachment: Attachment) -> Outcome<Bool> {
         withRouteSocket(netns: attachment.netns, expected: attachment.identity) { socket throws(NetlinkError) in
-            guard let link = try socket.link(named: attachment.ifName), link.index == attachment.linkIndex else {
+            guard let link = try socket.link(namedText: attachment.ifName), link.index == attachment.linkIndex else {
                 return .gone("interface \(attachment.ifName) is gone from \(attachment.netns)")
             }
             let ready = try socket.addresses(index: link.index).contains {

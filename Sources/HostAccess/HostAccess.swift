@@ -76,7 +76,7 @@ public struct HostAccess {
     /// Routes, then the shim, then the record: a DEL killed half-way still finds the record and finishes.
     func removeLocked(_ record: AttachmentRecord, shimPolicy: ShimPolicy) throws(HostAccessError) {
         let shim: LinkInfo?
-        do { shim = try host.link(named: record.shim) } catch { throw error.hostAccess("looking up the host-access shim \(record.shim)") }
+        do { shim = try host.link(namedText: record.shim) } catch { throw error.hostAccess("looking up the host-access shim \(record.shim)") }
         if let shim {   // without the shim its routes are gone too
             for route in record.routes {
                 do { try host.deleteRoute(RouteSpec(destination: route.destination, gateway: nil, outputIndex: shim.index)) }
@@ -85,7 +85,7 @@ public struct HostAccess {
             }
             if shimPolicy == .deleteIfUnused, try !isUsed(record.shim, except: record.key) {
                 let master: LinkInfo?
-                do { master = try host.link(named: record.master) } catch { throw error.hostAccess("looking up \(record.master)") }
+                do { master = try host.link(namedText: record.master) } catch { throw error.hostAccess("looking up \(record.master)") }
                 try shims.delete(shim, masterIndex: master?.index, claimed: true)
             }
         }
@@ -103,7 +103,9 @@ public struct HostAccess {
     /// addresses go through it; the record DEL will need is there; the container has its routes to the host.
     public func check(_ key: AttachmentKey, master: LinkInfo, containerAddresses: [IPPrefix],
                       container: any RouteOperations, containerLinkIndex: Int32) throws(HostAccessError) {
-        let name = ShimName.forMaster(master.name)
+        let text = ShimName.forMaster(master.name)
+        // A master whose reported name breaks our rule (non-ASCII) can have no shim of ours.
+        guard let name = InterfaceName(text) else { throw HostAccessError(.drift, "the host-access shim \(text) of \(master.name) does not exist") }
         let shim: LinkInfo
         switch try shims.find(name, master: master, claimed: false) {
         case .absent: throw HostAccessError(.drift, "the host-access shim \(name) of \(master.name) does not exist")
@@ -267,9 +269,13 @@ public final class HostAccessSetup {
 
     /// The shim, created or reused (one per master, whatever the network).
     public func ensureShim() throws(HostAccessError) {
+        guard let name = InterfaceName(record.shim) else {   // from a master whose reported name breaks our rule
+            throw HostAccessError(.kernelFailure, "cannot create the host-access shim \(record.shim) on \(master.name)",
+                                  details: "invalid interface name: \(InterfaceName.problem(record.shim) ?? "")")
+        }
         let claimed = try access.isUsed(record.shim, except: key)
         let ipv6 = containerAddresses.contains { $0.family == .v6 }
-        shim = try access.shims.ensure(record.shim, master: master, claimed: claimed, ipv6: ipv6, created: &createdShim)
+        shim = try access.shims.ensure(name, master: master, claimed: claimed, ipv6: ipv6, created: &createdShim)
     }
 
     /// One route per container address through the shim. A route already there is someone else's: the record

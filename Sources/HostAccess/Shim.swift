@@ -16,7 +16,7 @@ struct Shim {
     }
 
     /// What carries `name`: nothing, our shim of `master`, or something else.
-    func find(_ name: String, master: LinkInfo, claimed: Bool) throws(HostAccessError) -> Found {
+    func find(_ name: InterfaceName, master: LinkInfo, claimed: Bool) throws(HostAccessError) -> Found {
         let existing: LinkInfo?
         do { existing = try host.link(named: name) } catch { throw error.hostAccess("looking up the host-access shim \(name)") }
         guard let link = existing else { return .absent }
@@ -41,7 +41,7 @@ struct Shim {
     /// The shim of `master`, created if missing, configured if new or left half-configured, with every configured
     /// address. `created` reports whether this call made it. `ipv6`: the attachment has IPv6 addresses, so the
     /// shim needs IPv6 (its link-local address is the containers' next hop to the host).
-    func ensure(_ name: String, master: LinkInfo, claimed: Bool, ipv6: Bool, created: inout Bool) throws(HostAccessError) -> LinkInfo {
+    func ensure(_ name: InterfaceName, master: LinkInfo, claimed: Bool, ipv6: Bool, created: inout Bool) throws(HostAccessError) -> LinkInfo {
         var shim: LinkInfo
         switch try find(name, master: master, claimed: claimed) {
         case let .ours(link):
@@ -55,7 +55,7 @@ struct Shim {
                 guard case let .ours(link) = try find(name, master: master, claimed: false) else {
                     throw HostAccessError(.conflict, "a link named \(name) appeared on the host while creating the host-access shim of \(master.name)")
                 }
-                return try configure(link, ipv6: ipv6, fresh: false)
+                return try configure(link, named: name, ipv6: ipv6, fresh: false)
             } catch {
                 throw error.hostAccess("creating the host-access shim \(name) on \(master.name)")
             }
@@ -65,7 +65,7 @@ struct Shim {
             created = true
             shim = made
         }
-        return try configure(shim, ipv6: ipv6, fresh: created)
+        return try configure(shim, named: name, ipv6: ipv6, fresh: created)
     }
 
     static func conflict(_ link: LinkInfo, master: LinkInfo, reason: String) -> HostAccessError {
@@ -76,7 +76,7 @@ struct Shim {
     /// Alias first (it marks the link as ours), then the IPv6 sysctls before the link comes up (no router
     /// advertisement may configure it, no DAD may hold its addresses back), the configured addresses, up.
     /// A shim that is ours, up and aliased only gets missing addresses (and IPv6 if it now needs it).
-    private func configure(_ shim: LinkInfo, ipv6: Bool, fresh: Bool) throws(HostAccessError) -> LinkInfo {
+    private func configure(_ shim: LinkInfo, named name: InterfaceName, ipv6: Bool, fresh: Bool) throws(HostAccessError) -> LinkInfo {
         var shim = shim
         let complete = !fresh && shim.alias == ShimName.alias && shim.isUp
         if !complete {
@@ -85,11 +85,11 @@ struct Shim {
                 shim.alias = ShimName.alias
             }
             // Off by default on a router-advertised LAN, these would give the host a second default route via the shim.
-            for (name, value) in [("accept_ra", "0"), ("autoconf", "0"), ("accept_dad", "0")] {
-                try setSysctl(.ipv6(interface: shim.name, name: name), value, required: ipv6)
+            for (key, value) in [("accept_ra", "0"), ("autoconf", "0"), ("accept_dad", "0")] {
+                try setSysctl(.ipv6(interface: name, name: key), value, required: ipv6)
             }
         }
-        if ipv6 { try setSysctl(.ipv6(interface: shim.name, name: "disable_ipv6"), "0", required: true) }
+        if ipv6 { try setSysctl(.ipv6(interface: name, name: "disable_ipv6"), "0", required: true) }
         let present: [AddressInfo]
         do { present = config.addresses.isEmpty ? [] : try host.addresses(index: shim.index) } catch {
             throw error.hostAccess("reading the addresses of \(shim.name)")

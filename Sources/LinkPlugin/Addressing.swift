@@ -8,14 +8,14 @@ import Netlink
 public struct Addressing {
     let attachment: Attachment
     let link: LinkInfo
-    let ifName: String
+    let ifName: InterfaceName
     let log: Log
     /// `ipv6.dad`: with `optimistic` IPv6 addresses are added usable at once (IFA_F_OPTIMISTIC); only `wait`
     /// waits for DAD before the routes and the result.
     public var dad: IPv6Settings.DAD = .wait
     var socket: any RouteOperations { attachment.containerSocket }
 
-    public init(attachment: Attachment, link: LinkInfo, ifName: String, log: Log) {
+    public init(attachment: Attachment, link: LinkInfo, ifName: InterfaceName, log: Log) {
         self.attachment = attachment
         self.link = link
         self.ifName = ifName

@@ -1,9 +1,10 @@
 import CNI
+import NetTypes
 import Netlink
 
 /// CHECK's half that any link plugin shares: the addresses and routes of prevResult are still there. Dumps
 /// only what there is to compare: an L2-only prevResult has no addresses or routes to look for.
-public func checkAddressing(_ previous: CNIResult, interfaceIndex: Int, link: LinkInfo, socket: any RouteOperations, ifName: String) throws(CNIError) {
+public func checkAddressing(_ previous: CNIResult, interfaceIndex: Int, link: LinkInfo, socket: any RouteOperations, ifName: InterfaceName) throws(CNIError) {
     let ourIPs = previous.ips.filter { $0.interface == interfaceIndex }
     if !ourIPs.isEmpty {
         let present: [AddressInfo]

@@ -1,5 +1,6 @@
 import CNI
 import Namespace
+import NetTypes
 import Netlink
 
 /// The namespaces and sockets of one invocation, and the master looked up where the config says it lives.
@@ -149,5 +150,5 @@ public struct SysctlSetting: Equatable, Sendable {
 
 /// Writes sysctls inside the container's namespace (the one thing that cannot be done from outside).
 public protocol SysctlWriting {
-    func write(_ settings: [SysctlSetting], ifName: String) throws(CNIError)
+    func write(_ settings: [SysctlSetting], ifName: InterfaceName) throws(CNIError)
 }

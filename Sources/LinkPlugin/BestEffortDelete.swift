@@ -1,4 +1,5 @@
 import CNI
+import NetTypes
 import Netlink
 
 /// DEL of a link plugin, best effort: IPAM DEL and the link deletion are both attempted and their failures
@@ -32,7 +33,7 @@ public func combined(_ failures: [CNIError]) -> CNIError? {
                     details: failures.map(\.details).filter { !$0.isEmpty }.joined(separator: "; "))
 }
 
-private func deleteIfOurs(_ name: String, in socket: any RouteOperations, env: Environment, log: Log, isOurs: (LinkInfo) -> Bool) throws(CNIError) {
+private func deleteIfOurs(_ name: InterfaceName, in socket: any RouteOperations, env: Environment, log: Log, isOurs: (LinkInfo) -> Bool) throws(CNIError) {
     guard let link = try lookup(socket, name, "looking up \(name) in \(env.netns)") else { return }
     guard isOurs(link) else {
         log("DEL: \(name) in \(env.netns) is a \(link.kind?.description ?? "kind-less") interface, not ours; left alone")

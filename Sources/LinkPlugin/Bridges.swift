@@ -1,6 +1,7 @@
 import CNI
 import Namespace
 import Netlink
+import NetTypes
 
 /// Lower layers' errors become CNI errors here, with what we were doing. A netlink call cut short by a
 /// signal becomes "interrupted" so the ADD rolls back instead of reporting a kernel failure.
@@ -36,7 +37,7 @@ public func routeSocket(in namespace: NetworkNamespace) throws(CNIError) -> any 
 }
 
 /// A link by name through `socket`, with a netlink failure described as `what`.
-public func lookup(_ socket: any RouteOperations, _ name: String, _ what: String) throws(CNIError) -> LinkInfo? {
+public func lookup(_ socket: any RouteOperations, _ name: InterfaceName, _ what: String) throws(CNIError) -> LinkInfo? {
     do { return try socket.link(named: name) } catch { throw error.cni(what) }
 }
 

@@ -37,7 +37,7 @@ public struct MACPrefix: Sendable, Equatable {
 
     /// The MAC for this attachment: the prefix, then the leading bytes of FNV-1a(pod identity, CNI_IFNAME).
     public func mac(for env: Environment) -> MACAddress {
-        let hash = FNV1a.hash([Self.podIdentity(env), env.ifName])
+        let hash = FNV1a.hash([Self.podIdentity(env), env.ifName.text])
         let suffix = (0..<(6 - bytes.count)).map { UInt8(truncatingIfNeeded: hash >> UInt64(56 - 8 * $0)) }
         return MACAddress(bytes: bytes + suffix)!
     }

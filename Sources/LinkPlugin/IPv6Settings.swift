@@ -1,5 +1,6 @@
 import CNI
 import Namespace
+import NetTypes
 
 /// The `ipv6` object: router advertisements, SLAAC and duplicate address detection on the new interface.
 /// Its sysctls are written in the container before the link comes up, so the kernel never acts on an RA or
@@ -48,7 +49,7 @@ public struct IPv6Settings: Sendable, Equatable {
 
     /// The per-interface sysctls, all required: a config that asks for them on a container without IPv6 is an
     /// error, not silently ignored.
-    public func sysctls(ifName: String) -> [SysctlSetting] {
+    public func sysctls(ifName: InterfaceName) -> [SysctlSetting] {
         var settings: [SysctlSetting] = []
         if let acceptRA { settings.append(SysctlSetting(.ipv6(interface: ifName, name: "accept_ra"), acceptRA ? "1" : "0")) }
         if let autoconf { settings.append(SysctlSetting(.ipv6(interface: ifName, name: "autoconf"), autoconf ? "1" : "0")) }

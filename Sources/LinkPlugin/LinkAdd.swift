@@ -72,7 +72,7 @@ public struct LinkAdd {
     /// through `attachment.masterSocket`), up from creation when `up`. `shape`: what the link will be.
     /// `previous`: the decoded prevResult, kept in front of ours.
     public func run(previous: CNIResult?, shape: LinkShape,
-                    create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void,
+                    create: (_ name: InterfaceName, _ up: Bool) throws(NetlinkError) -> Void,
                     afterAddressing: AfterAddressing? = nil) throws(CNIError) -> CNIResult {
         let env = request.environment
         let overlapped = try ipam.map { (ipam: any IPAM) throws(CNIError) -> Bool in
@@ -97,7 +97,7 @@ public struct LinkAdd {
             if ipam != nil || shape.mac == nil || created.renamed {
                 if let info = created.info { link = info } else { link = try findCreated(env.ifName) }
             }
-            var interface = CNIResult.Interface(name: env.ifName, mac: (link?.mac ?? shape.mac)?.description,
+            var interface = CNIResult.Interface(name: env.ifName.text, mac: (link?.mac ?? shape.mac)?.description,
                                                 mtu: Int(link?.mtu ?? shape.mtu), sandbox: env.netns)
             extras.completeInterface?(&interface)
             var result = CNIResult(interfaces: [interface])
@@ -152,7 +152,7 @@ public struct LinkAdd {
     /// Creation under CNI_IFNAME; its EEXIST is either an existing CNI_IFNAME in the container (refused, left
     /// untouched) or a kernel that checks the name on the creating side (the temporary-name path). The undo is
     /// registered as soon as the link may exist: after success, and after a creation cut short by a signal.
-    private func createLink(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool,
+    private func createLink(_ create: (_ name: InterfaceName, _ up: Bool) throws(NetlinkError) -> Void, up: Bool,
                             ifNameTaken: inout Bool, rollback: inout Rollback) throws(CNIError) -> Created {
         let env = request.environment
         let container = attachment.containerSocket
@@ -192,7 +192,7 @@ public struct LinkAdd {
         return Created(info: link, renamed: false)
     }
 
-    private func createUnderFinalName(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool) throws(NetlinkError) {
+    private func createUnderFinalName(_ create: (_ name: InterfaceName, _ up: Bool) throws(NetlinkError) -> Void, up: Bool) throws(NetlinkError) {
         #if FAULT_INJECTION
         if FaultInjection.creatingSideNameCheckRequested {  // behave as a kernel that checks the name on the host side
             throw NetlinkError(errno: EEXIST, operation: "create (fault build: name checked on the creating side)")
@@ -203,7 +203,7 @@ public struct LinkAdd {
 
     /// The undo of a link made under CNI_IFNAME, found by name when the rollback runs (an L2 ADD never learns
     /// its index). Only a link of our own making can carry the name: the creation refused an existing one.
-    private func registerUndo(named name: String, rollback: inout Rollback) {
+    private func registerUndo(named name: InterfaceName, rollback: inout Rollback) {
         let container = attachment.containerSocket
         let env = request.environment
         rollback.register("delete the new link in \(env.netns)") { () throws(CNIError) in
@@ -212,7 +212,7 @@ public struct LinkAdd {
         }
     }
 
-    private func findCreated(_ name: String) throws(CNIError) -> LinkInfo {
+    private func findCreated(_ name: InterfaceName) throws(CNIError) -> LinkInfo {
         guard let link = try lookup(attachment.containerSocket, name, "finding the new link") else {
             throw CNIError(.linkFailure, "the new link \(name) is not in \(request.environment.netns) after creation")
         }
@@ -222,7 +222,7 @@ public struct LinkAdd {
     /// For kernels that check a new name on the creating side: creation under the temporary name (derived from
     /// the container ID and CNI_IFNAME, so a DEL after SIGKILL finds it), then the rename (L2: and up, in the
     /// same request). The undo is registered before the rename, by index, so a failing rename still cleans up.
-    private func createUnderTemporaryName(_ create: (_ name: String, _ up: Bool) throws(NetlinkError) -> Void, up: Bool,
+    private func createUnderTemporaryName(_ create: (_ name: InterfaceName, _ up: Bool) throws(NetlinkError) -> Void, up: Bool,
                                           rollback: inout Rollback) throws(CNIError) -> Created {
         let env = request.environment
         let container = attachment.containerSocket
@@ -264,7 +264,7 @@ public struct LinkAdd {
             throw error.cni("renaming \(temporary) to \(env.ifName)")
         }
         try attachment.checkpoint(.renamed)
-        link.name = env.ifName
+        link.name = env.ifName.text
         if up { link.flags.insert(.up) }
         return Created(info: link, renamed: true)
     }

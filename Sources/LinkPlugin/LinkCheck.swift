@@ -30,7 +30,7 @@ public func linkCheck(_ request: Request, system: any LinkSystem, linkInContaine
 private func checkLink(_ request: Request, previous: CNIResult, system: any LinkSystem, linkInContainer: Bool, requestedMTU: Int64?,
                        specifics: (LinkInfo, Attachment) throws(CNIError) -> Void) throws(CNIError) {
     let env = request.environment
-    guard let ourIndex = previous.interfaces.firstIndex(where: { $0.name == env.ifName && $0.sandbox == env.netns }) else {
+    guard let ourIndex = previous.interfaces.firstIndex(where: { $0.name == env.ifName.text && $0.sandbox == env.netns }) else {
         throw CNIError(.invalidConfig, "prevResult has no interface \"\(env.ifName)\" with sandbox \(env.netns)")
     }
     let expected = previous.interfaces[ourIndex]

@@ -1,5 +1,6 @@
 import CNI
 import Namespace
+import NetTypes
 import Netlink
 
 /// Everything the link plugins' verbs need from the system: namespaces and netlink sockets, sysctls, the
@@ -85,7 +86,7 @@ public struct Kernel: LinkSystem {
 struct NamespaceSysctls: SysctlWriting {
     let namespace: NetworkNamespace
 
-    func write(_ settings: [SysctlSetting], ifName: String) throws(CNIError) {
+    func write(_ settings: [SysctlSetting], ifName: InterfaceName) throws(CNIError) {
         try inside(namespace, "setting sysctls of \(ifName) in \(namespace.path)") { () throws(CNIError) in
             for setting in settings {
                 do throws(NamespaceError) { try writeSysctl(setting.key, setting.value) } catch {

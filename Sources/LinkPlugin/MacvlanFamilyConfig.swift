@@ -95,7 +95,7 @@ public struct MacvlanFamilyConfig: Sendable {
 
     /// The RTM_NEWLINK for a child of `master` under `name` with everything this config sets at creation;
     /// from the master's namespace into the container's (`containerNamespaceFD`) unless linkInContainer.
-    public func creation(of device: MacvlanDevice, name: String, master: LinkInfo, mac: MACAddress?, mtu: UInt32?, up: Bool,
+    public func creation(of device: MacvlanDevice, name: InterfaceName, master: LinkInfo, mac: MACAddress?, mtu: UInt32?, up: Bool,
                          containerNamespaceFD: Int32) -> MacvlanRequest {
         var spec = MacvlanRequest(name: name, parentIndex: master.index, mode: mode)
         spec.device = device

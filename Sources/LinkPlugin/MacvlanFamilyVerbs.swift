@@ -1,4 +1,5 @@
 import CNI
+import NetTypes
 import Netlink
 
 /// CHECK's part that is the same for every plugin of the macvlan family: the link is of the plugin's kind, in
@@ -6,7 +7,7 @@ import Netlink
 /// false: the link's parent is not the config's to name (an adopted macvtap without "master"). Returns the
 /// master when it was checked.
 @discardableResult
-public func checkFamilyLink(_ link: LinkInfo, kind: MacvlanDevice, config: MacvlanFamilyConfig, attachment: Attachment, ifName: String,
+public func checkFamilyLink(_ link: LinkInfo, kind: MacvlanDevice, config: MacvlanFamilyConfig, attachment: Attachment, ifName: InterfaceName,
                             checkMaster: Bool = true, pciDevices: PCINetworkDevices = PCINetworkDevices(),
                             log: Log? = nil) throws(CNIError) -> LinkInfo? {
     guard link.kind?.macvlanDevice == kind else {

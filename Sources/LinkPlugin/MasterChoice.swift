@@ -7,7 +7,7 @@ import NetTypes
 public struct MasterChoice: Sendable {
     public enum Rule: Sendable {
         case defaultRoute
-        case name(String)
+        case name(InterfaceName)
         case selector(MasterSelector)
         /// `masterFromPrevResult` in a verb that carries no prevResult (STATUS, GC): known only at ADD.
         case fromPreviousResult
@@ -35,11 +35,13 @@ public struct MasterChoice: Sendable {
         let reader = request.config.reader
         var given: [String] = []
 
-        let master = try reader.string("master").flatMap { $0.isEmpty ? nil : $0 }
-        if let master {
-            if let problem = InterfaceName.problem(master) {
-                throw CNIError(.invalidConfig, "\"\(reader.name("master"))\" \"\(master)\" is not a valid interface name", details: problem)
+        var master: InterfaceName?
+        if let text = try reader.string("master"), !text.isEmpty {
+            guard let name = InterfaceName(text) else {
+                throw CNIError(.invalidConfig, "\"\(reader.name("master"))\" \"\(text)\" is not a valid interface name",
+                               details: InterfaceName.problem(text) ?? "")
             }
+            master = name
             given.append(reader.name("master"))
         }
         let selector = try MasterSelector(reading: reader)
@@ -87,8 +89,8 @@ public struct MasterChoice: Sendable {
         if let address = PCIAddress(text) {
             return MasterChoice(rule: .selector(MasterSelector(pciAddress: address)), origin: "\"\(key)\" \(address)")
         }
-        if InterfaceName.problem(text) == nil {
-            return MasterChoice(rule: .name(text), origin: "\"\(key)\"")
+        if let name = InterfaceName(text) {
+            return MasterChoice(rule: .name(name), origin: "\"\(key)\"")
         }
         throw CNIError(.invalidConfig, "\"\(key)\" \"\(text)\" is neither a PCI address nor an interface name",
                        details: "expected a PCI address such as 0000:3b:00.1 or an interface name such as ens1f0")
@@ -109,10 +111,11 @@ public struct MasterChoice: Sendable {
             throw CNIError(.invalidConfig, "\"\(key)\" is set but prevResult has no host-side interface",
                            details: "prevResult's interfaces all have a sandbox: \(previous.interfaces.map(\.name).joined(separator: ", "))")
         }
-        if let problem = InterfaceName.problem(host.name) {
-            throw CNIError(.invalidConfig, "prevResult's interface \"\(host.name)\" is not a valid interface name", details: problem)
+        guard let name = InterfaceName(host.name) else {
+            throw CNIError(.invalidConfig, "prevResult's interface \"\(host.name)\" is not a valid interface name",
+                           details: InterfaceName.problem(host.name) ?? "")
         }
-        return MasterChoice(rule: .name(host.name), origin: "prevResult's host-side interface")
+        return MasterChoice(rule: .name(name), origin: "prevResult's host-side interface")
     }
 
     private static func pciInContainer(_ key: String) -> CNIError {

@@ -10,10 +10,14 @@ public struct TemporaryName: Sendable {
 
     public init(prefix: String) {
         precondition(prefix.utf8.count <= 5, "a temporary-name prefix leaves 10 of the kernel's 15 bytes for the hash")
+        precondition(InterfaceName(prefix + "0") != nil, "a temporary-name prefix is the start of an interface name")
         self.prefix = prefix
     }
 
-    public func make(containerID: String, ifName: String) -> String {
-        prefix + FNV1a.hex(FNV1a.hash(containerID.utf8 + [0] + ifName.utf8), digits: 10)  // at most 5 + 10 = 15 bytes, the kernel's limit
+    public func make(containerID: String, ifName: InterfaceName) -> InterfaceName {
+        let text = prefix + FNV1a.hex(FNV1a.hash(containerID.utf8 + [0] + ifName.text.utf8), digits: 10)
+        // At most 5 + 10 = 15 bytes, a checked prefix and hex digits: an interface name whatever the input.
+        guard let name = InterfaceName(text) else { preconditionFailure("temporary name \"\(text)\" from prefix \"\(prefix)\"") }
+        return name
     }
 }

@@ -20,7 +20,7 @@ extension MacvlanPlugin {
         let mac = config.mode == .passthru ? config.mac : (config.mac ?? .randomLocallyAdministered())
         let shape = LinkShape(mac: config.mode == .passthru ? nil : mac, mtu: mtu ?? master.mtu)
         add.ipv6 = config.ipv6
-        let create = { (name: String, up: Bool) throws(NetlinkError) in
+        let create = { (name: InterfaceName, up: Bool) throws(NetlinkError) in
             let spec = config.family.creation(of: .macvlan, name: name, master: master, mac: mac, mtu: mtu, up: up,
                                               containerNamespaceFD: attachment.containerNamespaceFD)
             try attachment.masterSocket.createMacvlan(spec)

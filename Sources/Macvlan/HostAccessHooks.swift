@@ -63,7 +63,7 @@ enum HostAccessSettings {
     }
 
     static func key(_ request: Request) -> AttachmentKey {
-        AttachmentKey(network: request.config.name, containerID: request.environment.containerID, ifName: request.environment.ifName)
+        AttachmentKey(network: request.config.name, containerID: request.environment.containerID, ifName: request.environment.ifName.text)
     }
 }
 
@@ -134,7 +134,7 @@ extension MacvlanPlugin {
                          attachment: Attachment) throws(CNIError) {
         let env = request.environment
         guard let previous = try request.config.decodedPrevResult(),
-              let ours = previous.interfaces.firstIndex(where: { $0.name == env.ifName && $0.sandbox == env.netns }) else { return }
+              let ours = previous.interfaces.firstIndex(where: { $0.name == env.ifName.text && $0.sandbox == env.netns }) else { return }
         let addresses = previous.ips.filter { $0.interface == ours }.map(\.address)
         try converted { () throws(HostAccessError) in
             try hostAccess(settings, host: attachment.masterSocket, log: request.log).check(

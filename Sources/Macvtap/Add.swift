@@ -1,5 +1,6 @@
 import CNI
 import LinkPlugin
+import NetTypes
 import Netlink
 
 extension MacvtapPlugin {
@@ -31,7 +32,7 @@ extension MacvtapPlugin {
         add.ipv6 = config.ipv6
         // The node steps need the temporary-name path (extras.prepare), which reads the link back: no shape to guess.
         let shape = LinkShape(mac: nil, mtu: mtu ?? master.mtu)
-        return try add.run(previous: previous, shape: shape) { (name: String, up: Bool) throws(NetlinkError) in
+        return try add.run(previous: previous, shape: shape) { (name: InterfaceName, up: Bool) throws(NetlinkError) in
             let spec = config.family.creation(of: .macvtap, name: name, master: master, mac: config.mac, mtu: mtu, up: up,
                                               containerNamespaceFD: attachment.containerNamespaceFD)
             try attachment.masterSocket.createMacvlan(spec)

@@ -1,6 +1,7 @@
 import CNI
 import Glibc
 import LinkPlugin
+import NetTypes
 import Netlink
 
 /// `deviceID`: a macvtap made beforehand in the plugin's namespace (as KubeVirt's device plugin does) is moved
@@ -8,7 +9,7 @@ import Netlink
 /// with its original MAC, MTU and flags, rather than destroyed. What DEL needs for that is recorded before the
 /// move, so a DEL after a killed ADD can give it back too.
 extension MacvtapPlugin {
-    func adopt(_ deviceID: String, request: Request, config: MacvtapConfig, previous: CNIResult?, ipam: (any IPAM)?,
+    func adopt(_ deviceID: InterfaceName, request: Request, config: MacvtapConfig, previous: CNIResult?, ipam: (any IPAM)?,
                attachment: Attachment, record: AttachmentRecord) throws(CNIError) -> CNIResult {
         let hostSocket = attachment.masterSocket
         guard let device = try lookup(hostSocket, deviceID, "looking up \"deviceID\" \(deviceID) in \(attachment.masterPlace)") else {
@@ -63,7 +64,7 @@ extension MacvtapPlugin {
         }
         do {
             add.ipv6 = config.ipv6
-            return try add.run(previous: previous, shape: LinkShape(mac: nil, mtu: mtu ?? master.mtu)) { (name: String, _: Bool) throws(NetlinkError) in
+            return try add.run(previous: previous, shape: LinkShape(mac: nil, mtu: mtu ?? master.mtu)) { (name: InterfaceName, _: Bool) throws(NetlinkError) in
                 // Moving under a taken name would leave the macvtap in the container under its old name.
                 if try attachment.containerSocket.link(named: name) != nil {
                     throw NetlinkError(errno: EEXIST, operation: "move \(deviceID) into the container as \(name)")

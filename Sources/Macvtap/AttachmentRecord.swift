@@ -5,13 +5,13 @@ import NetTypes
 /// (CHECK), and for an adopted macvtap what DEL needs to give it back as it was. One `key=value` per line.
 public struct AttachmentRecord: Equatable, Sendable {
     public var containerID: String
-    public var ifName: String
+    public var ifName: InterfaceName
     public var netns: String
     public var node: String
     public var device: DeviceNumber?
     public var adopted: AdoptedDevice?
 
-    public init(containerID: String, ifName: String, netns: String, node: String) {
+    public init(containerID: String, ifName: InterfaceName, netns: String, node: String) {
         self.containerID = containerID
         self.ifName = ifName
         self.netns = netns
@@ -20,13 +20,13 @@ public struct AttachmentRecord: Equatable, Sendable {
 
     /// An adopted macvtap as it was in the master's namespace before the ADD.
     public struct AdoptedDevice: Equatable, Sendable {
-        public var name: String
+        public var name: InterfaceName
         public var mac: MACAddress?
         public var mtu: UInt32
         public var promiscuous: Bool
         public var up: Bool
 
-        public init(name: String, mac: MACAddress?, mtu: UInt32, promiscuous: Bool, up: Bool) {
+        public init(name: InterfaceName, mac: MACAddress?, mtu: UInt32, promiscuous: Bool, up: Bool) {
             self.name = name
             self.mac = mac
             self.mtu = mtu
@@ -36,10 +36,10 @@ public struct AttachmentRecord: Equatable, Sendable {
     }
 
     public var encoded: [UInt8] {
-        var lines = [("containerID", containerID), ("ifName", ifName), ("netns", netns), ("node", node)]
+        var lines = [("containerID", containerID), ("ifName", ifName.text), ("netns", netns), ("node", node)]
         if let device { lines.append(("device", device.description)) }
         if let adopted {
-            lines += [("adoptedName", adopted.name), ("adoptedMTU", "\(adopted.mtu)"),
+            lines += [("adoptedName", adopted.name.text), ("adoptedMTU", "\(adopted.mtu)"),
                       ("adoptedPromisc", adopted.promiscuous ? "1" : "0"), ("adoptedUp", adopted.up ? "1" : "0")]
             if let mac = adopted.mac { lines.append(("adoptedMAC", mac.description)) }
         }
@@ -55,15 +55,16 @@ public struct AttachmentRecord: Equatable, Sendable {
                   let value = Self.unescape(Array(line[(equals + 1)...])) else { return nil }
             values[key] = value
         }
-        guard let containerID = values["containerID"], let ifName = values["ifName"], let netns = values["netns"],
+        // Names this plugin validated before writing them: one that is not an interface name is damage too.
+        guard let containerID = values["containerID"], let ifName = values["ifName"].flatMap(InterfaceName.init), let netns = values["netns"],
               let node = values["node"] else { return nil }
         self.init(containerID: containerID, ifName: ifName, netns: netns, node: node)
         if let text = values["device"] {
             guard let device = DeviceNumber(text) else { return nil }
             self.device = device
         }
-        if let name = values["adoptedName"] {
-            guard let mtu = values["adoptedMTU"].flatMap({ UInt32($0) }) else { return nil }
+        if let text = values["adoptedName"] {
+            guard let name = InterfaceName(text), let mtu = values["adoptedMTU"].flatMap({ UInt32($0) }) else { return nil }
             let mac = values["adoptedMAC"].flatMap { MACAddress($0) }
             adopted = AdoptedDevice(name: name, mac: mac, mtu: mtu, promiscuous: values["adoptedPromisc"] == "1",
                                     up: values["adoptedUp"] == "1")
@@ -103,5 +104,5 @@ public struct AttachmentRecord: Equatable, Sendable {
     }
 
     /// The record's file name: the node's (see TapNode), unique per attachment.
-    static func fileName(containerID: String, ifName: String) -> String { TapNode.fileName(containerID: containerID, ifName: ifName) }
+    static func fileName(containerID: String, ifName: InterfaceName) -> String { TapNode.fileName(containerID: containerID, ifName: ifName) }
 }

@@ -1,5 +1,6 @@
 import CNI
 import LinkPlugin
+import NetTypes
 import Netlink
 
 extension MacvtapPlugin {
@@ -23,9 +24,9 @@ extension MacvtapPlugin {
         }
     }
 
-    private func checkNode(of link: LinkInfo, ifName: String, config: MacvtapConfig, record: AttachmentRecord?) throws(CNIError) {
-        let path = record?.node ?? TapNode.path(containerID: "", ifName: "")
+    private func checkNode(of link: LinkInfo, ifName: InterfaceName, config: MacvtapConfig, record: AttachmentRecord?) throws(CNIError) {
         guard let record else { throw drift("no record of this attachment in \(config.stateDirectory); was it added by this plugin?") }
+        let path = record.node
         guard let node = try host.node(at: path) else { throw drift("the device node \(path) is missing") }
         guard node.isCharacterDevice else { throw drift("\(path) is not a character device") }
         let target = try host.characterDevices().first { $0.name == node.device.description }?.target

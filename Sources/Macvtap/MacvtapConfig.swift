@@ -12,7 +12,7 @@ public struct MacvtapConfig: Sendable {
     /// `tap`: owner, group and mode of the character device node the plugin makes.
     public let permissions: NodePermissions
     /// `deviceID`: an existing macvtap of the master's namespace to adopt instead of creating one.
-    public let deviceID: String?
+    public let deviceID: InterfaceName?
     /// `stateDir`: where the plugin keeps one record per attachment (for DEL, CHECK and GC).
     public let stateDirectory: String
 
@@ -28,10 +28,10 @@ public struct MacvtapConfig: Sendable {
         // Multus puts a device plugin's device into the config, or into runtimeConfig (the "deviceID" capability).
         var deviceID = try reader.string("deviceID")
         if let fromRuntime = try request.config.runtimeConfig?.string("deviceID"), !fromRuntime.isEmpty { deviceID = fromRuntime }
-        if let deviceID, !deviceID.isEmpty {
-            if let problem = Environment.interfaceNameProblem(deviceID) {
-                throw CNIError(.invalidConfig, "\"deviceID\" \"\(deviceID)\" is not a valid interface name",
-                               details: "it names the macvtap to adopt (\(problem))")
+        if let text = deviceID, !text.isEmpty {
+            guard let deviceID = InterfaceName(text) else {
+                throw CNIError(.invalidConfig, "\"deviceID\" \"\(text)\" is not a valid interface name",
+                               details: "it names the macvtap to adopt (\(Environment.interfaceNameProblem(text) ?? ""))")
             }
             if family.linkInContainer {
                 throw CNIError(.invalidConfig, "\"deviceID\" cannot be combined with \"linkInContainer\"",

@@ -1,5 +1,6 @@
 import CNI
 import LinkPlugin
+import NetTypes
 
 /// The macvtap CNI plugin: the macvlan family's verbs, with a macvtap link, its character device node made by
 /// the plugin (see TapNode) and, with `deviceID`, an existing macvtap adopted and given back.
@@ -22,7 +23,7 @@ public struct MacvtapPlugin: CNIPlugin {
     public static let temporaryName = TemporaryName(prefix: "mttmp")
 
     /// The record of an attachment: `<stateDir>/<network>/<CNI_CONTAINERID>@<CNI_IFNAME>`.
-    static func recordPath(_ config: MacvtapConfig, network: String, containerID: String, ifName: String) -> String {
+    static func recordPath(_ config: MacvtapConfig, network: String, containerID: String, ifName: InterfaceName) -> String {
         "\(config.stateDirectory)/\(network)/\(AttachmentRecord.fileName(containerID: containerID, ifName: ifName))"
     }
 

@@ -34,7 +34,7 @@ extension MacvtapPlugin {
             return
         }
         guard let record = found else { return }
-        if valid.contains(AttachmentID(containerID: record.containerID, ifName: record.ifName)) { return }
+        if valid.contains(AttachmentID(containerID: record.containerID, ifName: record.ifName.text)) { return }
         if let adopted = record.adopted {
             try giveBackIfPresent(record, adopted: adopted, container: try host.routes(inNamespace: record.netns))
         }

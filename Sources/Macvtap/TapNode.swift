@@ -1,4 +1,5 @@
 import CNI
+import NetTypes
 
 /// A character device number, as sysfs names it ("246:3").
 public struct DeviceNumber: Hashable, Sendable, CustomStringConvertible {
@@ -47,14 +48,14 @@ public enum TapNode {
 
     /// `/dev/macvtap-cni/<CNI_CONTAINERID>@<CNI_IFNAME>`: derived only from the attachment; '@' cannot occur in a
     /// container ID, so the split is unambiguous.
-    public static func path(containerID: String, ifName: String) -> String {
+    public static func path(containerID: String, ifName: InterfaceName) -> String {
         "\(directory)/\(fileName(containerID: containerID, ifName: ifName))"
     }
 
-    static func fileName(containerID: String, ifName: String) -> String { "\(containerID)@\(ifName)" }
+    static func fileName(containerID: String, ifName: InterfaceName) -> String { "\(containerID)@\(ifName.text)" }
 
     /// Refuses an attachment whose node name would exceed NAME_MAX (a container ID over 239 bytes).
-    static func validate(containerID: String, ifName: String) throws(CNIError) {
+    static func validate(containerID: String, ifName: InterfaceName) throws(CNIError) {
         let length = fileName(containerID: containerID, ifName: ifName).utf8.count
         if length > maximumFileName {
             throw CNIError(.invalidEnvironment, "CNI_CONTAINERID is too long for a macvtap device node name (\(length) bytes with CNI_IFNAME)",
@@ -76,7 +77,7 @@ public enum TapNode {
     }
 
     /// Whether /sys/dev/char's entry for `device` (its symlink target) names the link `linkName` with `index`.
-    static func belongs(_ target: String, to linkName: String, index: Int32) -> Bool {
-        target.hasSuffix("/net/\(linkName)/macvtap/tap\(index)")
+    static func belongs(_ target: String, to linkName: InterfaceName, index: Int32) -> Bool {
+        target.hasSuffix("/net/\(linkName.text)/macvtap/tap\(index)")
     }
 }

@@ -5,10 +5,11 @@ import SystemCall
 /// A per-interface sysctl under /proc/sys/net, built from checked parts so no input can steer the path
 /// elsewhere.
 public enum SysctlKey: Sendable, Equatable {
-    case ipv4(interface: String, name: String)   // /proc/sys/net/ipv4/conf/IF/NAME, e.g. "arp_notify"
-    case ipv6(interface: String, name: String)   // /proc/sys/net/ipv6/conf/IF/NAME, e.g. "ndisc_notify"
+    case ipv4(interface: InterfaceName, name: String)   // /proc/sys/net/ipv4/conf/IF/NAME, e.g. "arp_notify"
+    case ipv6(interface: InterfaceName, name: String)   // /proc/sys/net/ipv6/conf/IF/NAME, e.g. "ndisc_notify"
 
-    /// nil when the interface name or the key is not acceptable.
+    /// nil when the key is not acceptable (the interface name is by its type; "all" and "default",
+    /// directories there too, are interface names by the rule).
     public var path: String? {
         switch self {
         case let .ipv4(interface, name): return Self.path("ipv4", interface, name)
@@ -16,13 +17,10 @@ public enum SysctlKey: Sendable, Equatable {
         }
     }
 
-    private static func path(_ family: String, _ interface: String, _ name: String) -> String? {
-        guard validInterface(interface), validName(name) else { return nil }
+    private static func path(_ family: String, _ interface: InterfaceName, _ name: String) -> String? {
+        guard validName(name) else { return nil }
         return "/proc/sys/net/\(family)/conf/\(interface)/\(name)"
     }
-
-    /// The one interface-name rule (InterfaceName); "all" and "default", directories there too, pass it.
-    static func validInterface(_ s: String) -> Bool { InterfaceName(s) != nil }
 
     /// Sysctl leaf names are lower-case words joined by '_' (a few use '-').
     static func validName(_ s: String) -> Bool {

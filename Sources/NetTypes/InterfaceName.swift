@@ -3,7 +3,8 @@
 /// whitespace. Deliberately stricter: no other control bytes and no bytes above 0x7F either. The kernel would
 /// take them, but such names cannot be typed or read back reliably (`ip` escapes them), and a name coming from
 /// the environment as text could not be sent byte for byte if it were not valid UTF-8.
-public struct InterfaceName: Hashable, Sendable, CustomStringConvertible {
+/// Names the kernel REPORTS (LinkInfo.name) stay `String`: it can report names this rule refuses.
+public struct InterfaceName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let text: String
 
     /// IFNAMSIZ - 1.
@@ -12,6 +13,12 @@ public struct InterfaceName: Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         guard Self.problem(text) == nil else { return nil }
         self.text = text
+    }
+
+    /// A literal is source code: one that breaks the rule is a programmer's error, not input.
+    public init(stringLiteral text: String) {
+        guard let name = InterfaceName(text) else { preconditionFailure("\"\(text)\" is not an interface name") }
+        self = name
     }
 
     public var description: String { text }

@@ -6,7 +6,7 @@ import NetTypes
 public struct LinkChange: Sendable, Equatable {
     public var index: Int32
     public var namespaceFD: Int32?          // IFLA_NET_NS_FD: move into that namespace (the link goes down)
-    public var name: String?                // IFLA_IFNAME
+    public var name: InterfaceName?         // IFLA_IFNAME
     public var mac: MACAddress?             // IFLA_ADDRESS
     public var mtu: UInt32?                 // IFLA_MTU
     public var promiscuous: Bool?           // IFF_PROMISC

@@ -3,6 +3,7 @@ import NetTypes
 /// One interface as RTM_NEWLINK describes it.
 public struct LinkInfo: Sendable, Equatable {
     public var index: Int32
+    /// String, not InterfaceName: the kernel reports names our stricter rule refuses (non-ASCII, control bytes).
     public var name: String
     public var kind: LinkKind?                       // IFLA_INFO_KIND (+ IFLA_MACVLAN_MODE for the macvlan family)
     public var macvlanBroadcastQueueLength: UInt32?  // IFLA_MACVLAN_BC_QUEUE_LEN if present

@@ -11,10 +11,9 @@ public enum RouteRequest {
     // MARK: links
 
     /// RTM_GETLINK for one interface by name (IFLA_IFNAME), statistics skipped.
-    public static func getLink(named name: String, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
-        try validateName(name, operation: "look up link \(name)")
+    public static func getLink(named name: InterfaceName, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let b = linkMessage(K.getLink, flags: requestAck, sequence: sequence, index: 0)
-        b.putString(K.iflaIfname, name)
+        b.putString(K.iflaIfname, name.text)
         b.putU32(K.iflaExtMask, K.extFilterSkipStats)
         return try finish(b, operation: "look up link \(name)")
     }
@@ -37,11 +36,10 @@ public enum RouteRequest {
     /// optional MAC, MTU, broadcast queue length and target namespace.
     public static func newMacvlan(_ r: MacvlanRequest, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let operation = "create \(r.device.rawValue) link \(r.name) on parent index \(r.parentIndex)"
-        try validateName(r.name, operation: operation)
         let upFlag: InterfaceFlags = r.up ? .up : []
         let b = linkMessage(K.newLink, flags: requestAck | K.flagCreate | K.flagExclusive, sequence: sequence,
                             index: 0, ifFlags: upFlag, change: upFlag)
-        b.putString(K.iflaIfname, r.name)
+        b.putString(K.iflaIfname, r.name.text)
         b.putU32(K.iflaLink, UInt32(bitPattern: r.parentIndex))
         if let mac = r.mac { b.putBytes(K.iflaAddress, mac.bytes) }
         if let mtu = r.mtu { b.putU32(K.iflaMTU, mtu) }
@@ -67,12 +65,11 @@ public enum RouteRequest {
     /// RTM_SETLINK carrying only a new IFLA_IFNAME (the link must be down, as a fresh one is).
     /// RTM_SETLINK with a new IFLA_IFNAME; with `up`, IFF_UP too: the kernel renames before it changes flags,
     /// so one message does both (a link cannot be renamed once it is up).
-    public static func renameLink(index: Int32, to name: String, up: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
+    public static func renameLink(index: Int32, to name: InterfaceName, up: Bool = false, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let operation = "rename link index \(index) to \(name)"
-        try validateName(name, operation: operation)
         let upFlag: InterfaceFlags = up ? .up : []
         let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: index, ifFlags: upFlag, change: upFlag)
-        b.putString(K.iflaIfname, name)
+        b.putString(K.iflaIfname, name.text)
         return try finish(b, operation: operation)
     }
 
@@ -90,11 +87,10 @@ public enum RouteRequest {
     /// RTM_SETLINK applying a LinkChange (see there for what the kernel does in which order).
     public static func changeLink(_ c: LinkChange, sequence: UInt32) throws(NetlinkError) -> [UInt8] {
         let operation = "change link index \(c.index): \(c.summary)"
-        if let name = c.name { try validateName(name, operation: operation) }
         let flags = c.flags
         let b = linkMessage(K.setLink, flags: requestAck, sequence: sequence, index: c.index, ifFlags: flags.set, change: flags.change)
         if let fd = c.namespaceFD { b.putU32(K.iflaNetNsFD, UInt32(bitPattern: fd)) }
-        if let name = c.name { b.putString(K.iflaIfname, name) }
+        if let name = c.name { b.putString(K.iflaIfname, name.text) }
         if let mac = c.mac { b.putBytes(K.iflaAddress, mac.bytes) }
         if let mtu = c.mtu { b.putU32(K.iflaMTU, mtu) }
         return try finish(b, operation: operation)
@@ -248,16 +244,6 @@ public enum RouteRequest {
         header.ifi_change = change.rawValue
         b.putFamilyHeader(header)
         return b
-    }
-
-    /// The one interface-name rule (InterfaceName): nothing else reaches the kernel.
-    static func isValidName(_ name: String) -> Bool { InterfaceName(name) != nil }
-
-    static func validateName(_ name: String, operation: String) throws(NetlinkError) {
-        guard isValidName(name) else {
-            throw NetlinkError(kind: .invalid, errno: EINVAL, operation: operation,
-                               kernelMessage: "invalid interface name: \(InterfaceName.problem(name) ?? "")")
-        }
     }
 
     private static func finish(_ b: MessageBuilder, operation: String) throws(NetlinkError) -> [UInt8] {

@@ -3,14 +3,14 @@ import NetTypes
 /// The rtnetlink operations the link plugins use, bound to one network namespace. `RouteSocket` is the
 /// kernel's implementation; tests drive the plugins' verbs through a fake (no root, no namespaces).
 public protocol RouteOperations: AnyObject {
-    func link(named name: String) throws(NetlinkError) -> LinkInfo?
+    func link(named name: InterfaceName) throws(NetlinkError) -> LinkInfo?
     func link(index: Int32) throws(NetlinkError) -> LinkInfo?
     /// Every link of the namespace, in the kernel's order.
     func allLinks() throws(NetlinkError) -> [LinkInfo]
     /// Creates a macvlan or macvtap (from this socket's namespace; into `request.namespaceFD` if set).
     func createMacvlan(_ request: MacvlanRequest) throws(NetlinkError)
     func deleteLink(index: Int32) throws(NetlinkError)
-    func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError)
+    func renameLink(index: Int32, to name: InterfaceName, up: Bool) throws(NetlinkError)
     func setLinkUp(index: Int32) throws(NetlinkError)
     /// Sets IFLA_IFALIAS (the kernel ignores it in the message that creates a link).
     func setAlias(index: Int32, _ alias: String) throws(NetlinkError)
@@ -28,6 +28,13 @@ public protocol RouteOperations: AnyObject {
 }
 
 extension RouteOperations {
+    /// The link called `text`, a name read from outside (a record, another process): one that breaks our name
+    /// rule names no link we made or validated, so it is nil like a missing link.
+    public func link(namedText text: String) throws(NetlinkError) -> LinkInfo? {
+        guard let name = InterfaceName(text) else { return nil }
+        return try link(named: name)
+    }
+
     /// An address with duplicate address detection (the kernel's default).
     public func addAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
         try addAddress(prefix, index: index, flags: [])

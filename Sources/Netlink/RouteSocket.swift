@@ -52,9 +52,8 @@ public final class RouteSocket {
 
     // MARK: links
 
-    /// The link called `name`, or nil if there is none (or the name cannot exist).
-    public func link(named name: String) throws(NetlinkError) -> LinkInfo? {
-        guard RouteRequest.isValidName(name) else { return nil }
+    /// The link called `name`, or nil if there is none.
+    public func link(named name: InterfaceName) throws(NetlinkError) -> LinkInfo? {
         let seq = nextSequence()
         return try lookup(RouteRequest.getLink(named: name, sequence: seq), sequence: seq,
                           operation: "look up link \(name)")
@@ -88,7 +87,7 @@ public final class RouteSocket {
     }
 
     /// Renames a link that is down; with `up`, also brings it up in the same message.
-    public func renameLink(index: Int32, to name: String, up: Bool = false) throws(NetlinkError) {
+    public func renameLink(index: Int32, to name: InterfaceName, up: Bool = false) throws(NetlinkError) {
         let seq = nextSequence()
         try execute(RouteRequest.renameLink(index: index, to: name, up: up, sequence: seq), sequence: seq,
                     operation: "rename link index \(index) to \(name)\(up ? " and bring it up" : "")")

@@ -6,8 +6,8 @@ let names = TemporaryName(prefix: "mvtmp")
 @Suite struct TemporaryNameTests {
     @Test func fitsTheKernelLimitAndIsStable() {
         let a = names.make(containerID: "abc", ifName: "eth0")
-        #expect(a.utf8.count == 15)
-        #expect(a.hasPrefix(names.prefix))
+        #expect(a.text.utf8.count == 15)
+        #expect(a.text.hasPrefix(names.prefix))
         #expect(a == names.make(containerID: "abc", ifName: "eth0"))
     }
 

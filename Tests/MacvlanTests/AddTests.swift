@@ -224,7 +224,7 @@ import Testing
     @Test func staleTemporaryLinkOfAKilledADDIsReplaced() throws {
         system.host.checksNameOnCreatingSide = true
         let stale = MacvlanPlugin.temporaryName.make(containerID: "c1", ifName: "eth0")
-        system.container.links.append(LinkInfo(index: 50, name: stale, kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500, hardwareType: HardwareType.ether))
+        system.container.links.append(LinkInfo(index: 50, name: stale.text, kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500, hardwareType: HardwareType.ether))
         _ = try add()
         #expect(eth0 != nil)
         #expect(!system.container.links.contains { $0.index == 50 })

@@ -82,7 +82,7 @@ import Testing
 
     @Test func temporaryLinkOfAKilledADDIsRemoved() {
         let temporary = MacvlanPlugin.temporaryName.make(containerID: "c1", ifName: "eth0")
-        system.container.links.append(LinkInfo(index: 51, name: temporary, kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500))
+        system.container.links.append(LinkInfo(index: 51, name: temporary.text, kind: .macvlanFamily(.macvlan, mode: .bridge), mtu: 1500))
         #expect(Invocation(plugin, .del, ConfigBuilder()).status == 0)
         #expect(system.container.links.isEmpty)
     }

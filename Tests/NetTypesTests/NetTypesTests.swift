@@ -82,13 +82,14 @@ import Testing
     }
 }
 
-/// The one interface-name rule: the kernel's, plus no control or non-ASCII bytes (decided in InterfaceName).
+/// The one interface-name rule: the kernel's, plus no control or non-ASCII bytes (decided in InterfaceName). Sysctl keys,
+/// netlink requests and CNI_IFNAME take an InterfaceName, so these cases are the whole test of the rule.
 @Suite struct InterfaceNameTests {
     @Test(arguments: ["eth0", "a", "net1.100", "fifteen-bytes-x", "veth_A-1", "all", "default"])
     func accepted(_ name: String) { #expect(InterfaceName(name)?.text == name) }
 
     @Test(arguments: ["", ".", "..", "a/b", "a:b", "a b", "tab\t", "nl\n", "nul\u{0}x", "del\u{7F}", "bell\u{7}",
-                      "sixteen-bytes-xx", "ethé", "\u{301}x"])
+                      "sixteen-bytes-xx", "ethé", "\u{301}x", "../../x"])
     func refused(_ name: String) {
         #expect(InterfaceName(name) == nil)
         #expect(InterfaceName.problem(name) != nil)

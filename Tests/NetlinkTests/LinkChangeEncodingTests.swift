@@ -34,10 +34,4 @@ import Testing
         #expect(ifi.ifi_change == 0 && ifi.ifi_flags == 0)
         #expect(m.attributes.isEmpty)
     }
-
-    @Test func badNameRefusedBeforeSending() {
-        var c = LinkChange(index: 4)
-        c.name = "a/b"
-        #expect(throws: NetlinkError.self) { try RouteRequest.changeLink(c, sequence: 1) }
-    }
 }

@@ -62,14 +62,6 @@ import Testing
         #expect(m.nested(IFLA_LINKINFO)?[UInt16(IFLA_INFO_KIND)] == Array("macvtap".utf8) + [0])
     }
 
-    @Test(arguments: ["", "sixteen-bytes-xx", "a\u{0}b"])
-    func badNamesAreRejectedBeforeSending(name: String) {
-        #expect(throws: NetlinkError.self) {
-            try RouteRequest.newMacvlan(MacvlanRequest(name: name, parentIndex: 2, mode: .bridge), sequence: 1)
-        }
-        #expect(throws: NetlinkError.self) { try RouteRequest.renameLink(index: 3, to: name, sequence: 1) }
-    }
-
 
     @Test(arguments: [
         ("10.1.2.3/24", [10, 1, 2, 255] as [UInt8]?),

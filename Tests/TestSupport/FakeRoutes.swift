@@ -57,9 +57,9 @@ public final class FakeRoutes: RouteOperations {
         NetlinkError(errno: errno, operation: operation)
     }
 
-    public func link(named name: String) throws(NetlinkError) -> LinkInfo? {
+    public func link(named name: InterfaceName) throws(NetlinkError) -> LinkInfo? {
         try op("link")
-        return links.first { $0.name == name }
+        return links.first { $0.name == name.text }
     }
 
     public func allLinks() throws(NetlinkError) -> [LinkInfo] {
@@ -76,11 +76,11 @@ public final class FakeRoutes: RouteOperations {
         try op("createMacvlan")
         createRequests.append(request)
         let target = request.namespaceFD == nil ? self : (peer ?? self)
-        guard !target.links.contains(where: { $0.name == request.name }) else { throw Self.error(EEXIST, "create") }
-        if checksNameOnCreatingSide, links.contains(where: { $0.name == request.name }) { throw Self.error(EEXIST, "create") }
+        guard !target.links.contains(where: { $0.name == request.name.text }) else { throw Self.error(EEXIST, "create") }
+        if checksNameOnCreatingSide, links.contains(where: { $0.name == request.name.text }) { throw Self.error(EEXIST, "create") }
         guard let parent = links.first(where: { $0.index == request.parentIndex }) else { throw Self.error(ENODEV, "create") }
         nextIndex += 1
-        target.links.append(LinkInfo(index: nextIndex, name: request.name, kind: .macvlanFamily(request.device, mode: request.mode),
+        target.links.append(LinkInfo(index: nextIndex, name: request.name.text, kind: .macvlanFamily(request.device, mode: request.mode),
                                      macvlanBroadcastQueueLength: request.broadcastQueueLength,
                                      mac: request.mac ?? MACAddress(bytes: [0x0a, 0, 0, 0, 0, UInt8(truncatingIfNeeded: nextIndex)]),
                                      mtu: request.mtu ?? parent.mtu, flags: InterfaceFlags(rawValue: request.up ? 0x1003 : 0x1002), hardwareType: HardwareType.ether,
@@ -104,11 +104,11 @@ public final class FakeRoutes: RouteOperations {
         links[i].alias = alias
     }
 
-    public func renameLink(index: Int32, to name: String, up: Bool) throws(NetlinkError) {
+    public func renameLink(index: Int32, to name: InterfaceName, up: Bool) throws(NetlinkError) {
         try op("renameLink")
-        guard !links.contains(where: { $0.name == name }) else { throw Self.error(EEXIST, "rename") }
+        guard !links.contains(where: { $0.name == name.text }) else { throw Self.error(EEXIST, "rename") }
         guard let i = links.firstIndex(where: { $0.index == index }) else { throw Self.error(ENODEV, "rename") }
-        links[i].name = name
+        links[i].name = name.text
         if up { links[i].flags.insert(.up) }
     }
 
@@ -116,7 +116,7 @@ public final class FakeRoutes: RouteOperations {
         try op("changeLink")
         guard var link = links.first(where: { $0.index == change.index }) else { throw Self.error(ENODEV, "change") }
         let target = change.namespaceFD == nil ? self : (peer ?? self)
-        if let name = change.name, target.links.contains(where: { $0.name == name && $0.index != change.index }) {
+        if let name = change.name, target.links.contains(where: { $0.name == name.text && $0.index != change.index }) {
             throw Self.error(EEXIST, "change")
         }
         if change.namespaceFD != nil {
@@ -128,7 +128,7 @@ public final class FakeRoutes: RouteOperations {
         } else {
             links.removeAll { $0.index == change.index }
         }
-        if let name = change.name { link.name = name }
+        if let name = change.name { link.name = name.text }
         if let mac = change.mac { link.mac = mac }
         if let mtu = change.mtu { link.mtu = mtu }
         if let promiscuous = change.promiscuous {

@@ -3,13 +3,14 @@ import Synchronization
 import LinkPlugin
 import Namespace
 import Netlink
+import NetTypes
 
 /// Records sysctl writes instead of entering a namespace.
 public final class FakeSysctls: SysctlWriting {
     public private(set) var written: [SysctlSetting] = []
     public var failure: CNIError?
     public init() {}
-    public func write(_ settings: [SysctlSetting], ifName: String) throws(CNIError) {
+    public func write(_ settings: [SysctlSetting], ifName: InterfaceName) throws(CNIError) {
         if let failure { throw failure }
         written += settings
     }
