@@ -67,10 +67,10 @@ public func fuzzCNIArgs(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         let command = try Environment.command(from: variables)
         let environment = try Environment.load(variables, command: command)
         if command == .add || command == .check || command == .del {
-            let name = Array(environment.ifName.utf8), id = Array(environment.containerID.utf8)
+            let name = Array(environment.ifName.text.utf8), id = Array(environment.containerID.utf8)
             if name.isEmpty || name.count > 15 || name.contains(UInt8(ascii: "/")) || name.contains(UInt8(ascii: ":"))
                 || name.contains(where: { $0 <= 0x20 || $0 == 0x7F }) || name == [0x2E] || name == [0x2E, 0x2E] {
-                fatalError("invalid CNI_IFNAME accepted: \(environment.ifName.debugDescription)")
+                fatalError("invalid CNI_IFNAME accepted: \(environment.ifName.text.debugDescription)")
             }
             if id.isEmpty || !id.allSatisfy({ b in (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || b == 0x5F || b == 0x2E || b == 0x2D })
                 || id[0] == 0x5F || id[0] == 0x2E || id[0] == 0x2D {
