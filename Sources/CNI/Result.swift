@@ -14,14 +14,35 @@ public struct CNIResult: Equatable, Sendable {
 
     public struct Interface: Equatable, Sendable {
         public var name: String
-        public var mac: String?
+        public var mac: ResultMAC?
         public var mtu: Int?
         public var sandbox: String?
         public var socketPath: String?
         public var pciID: String?
-        public init(name: String, mac: String? = nil, mtu: Int? = nil, sandbox: String? = nil) {
+        public init(name: String, mac: ResultMAC? = nil, mtu: Int? = nil, sandbox: String? = nil) {
             self.name = name; self.mac = mac; self.mtu = mtu; self.sandbox = sandbox
         }
+    }
+
+    /// An interface's "mac": the text it was decoded from, re-encoded unchanged (prevResult keeps interfaces of
+    /// earlier plugins of a chain, which may carry upper-case text or addresses that are not Ethernet's, such as
+    /// InfiniBand's 20 bytes), and the Ethernet address it is, parsed once, if it is one.
+    public struct ResultMAC: Equatable, Sendable, CustomStringConvertible {
+        public let text: String
+        public let parsed: MACAddress?
+
+        public init(text: String) {
+            self.text = text
+            parsed = MACAddress(text)
+        }
+
+        /// Ours: the address's canonical text.
+        public init(_ address: MACAddress) {
+            text = address.description
+            parsed = address
+        }
+
+        public var description: String { text }
     }
 
     public struct IPConfig: Equatable, Sendable {

@@ -47,7 +47,7 @@ extension CNIResult {
                     guard let o = item.objectValue, let name = o[field: "name"]?.stringValue else {
                         throw ResultDecodeError(message: "\"interfaces[\(i)]\" has no \"name\"")
                     }
-                    var interface = Interface(name: name, mac: o[field: "mac"]?.stringValue, sandbox: o[field: "sandbox"]?.stringValue)
+                    var interface = Interface(name: name, mac: o[field: "mac"]?.stringValue.map(ResultMAC.init(text:)), sandbox: o[field: "sandbox"]?.stringValue)
                     interface.mtu = o[field: "mtu"]?.intValue.map { Int($0) }
                     interface.socketPath = o[field: "socketPath"]?.stringValue
                     interface.pciID = o[field: "pciID"]?.stringValue

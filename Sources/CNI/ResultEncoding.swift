@@ -44,7 +44,7 @@ extension CNIResult.Interface {
     func json(version: SpecVersion) -> JSONValue {
         var o = JSONObject()
         o["name"] = .string(name)
-        if let mac, !mac.isEmpty { o["mac"] = .string(mac) }
+        if let mac, !mac.text.isEmpty { o["mac"] = .string(mac.text) }
         if version >= .v1_1_0, let mtu, mtu > 0 { o["mtu"] = .int(Int64(mtu)) }
         if let sandbox, !sandbox.isEmpty { o["sandbox"] = .string(sandbox) }
         if version >= .v1_1_0 {

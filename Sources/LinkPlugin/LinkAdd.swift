@@ -97,7 +97,7 @@ public struct LinkAdd {
             if ipam != nil || shape.mac == nil || created.renamed {
                 if let info = created.info { link = info } else { link = try findCreated(env.ifName) }
             }
-            var interface = CNIResult.Interface(name: env.ifName.text, mac: (link?.mac ?? shape.mac)?.description,
+            var interface = CNIResult.Interface(name: env.ifName.text, mac: (link?.mac ?? shape.mac).map(CNIResult.ResultMAC.init),
                                                 mtu: Int(link?.mtu ?? shape.mtu), sandbox: env.netns)
             extras.completeInterface?(&interface)
             var result = CNIResult(interfaces: [interface])

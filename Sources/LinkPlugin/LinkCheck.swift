@@ -41,7 +41,7 @@ private func checkLink(_ request: Request, previous: CNIResult, system: any Link
         throw drift("interface \"\(env.ifName)\" does not exist in \(env.netns)")
     }
     try specifics(link, attachment)
-    if let mac = expected.mac, !mac.isEmpty, MACAddress(mac) != link.mac {
+    if let mac = expected.mac, !mac.text.isEmpty, mac.parsed != link.mac {
         throw drift("\(env.ifName) has MAC \(link.mac?.description ?? "none"), prevResult says \(mac)")
     }
     let expectedMTU = expected.mtu.map { Int64($0) } ?? requestedMTU

@@ -6,7 +6,7 @@ import NetTypes
 
 /// A dual-stack result using every field, so each version's encoding shows what it drops.
 let sampleResult: CNIResult = {
-    var iface = CNIResult.Interface(name: "eth0", mac: "0a:58:0a:01:02:03", mtu: 1400, sandbox: "/var/run/netns/c1")
+    var iface = CNIResult.Interface(name: "eth0", mac: CNIResult.ResultMAC(text: "0a:58:0a:01:02:03"), mtu: 1400, sandbox: "/var/run/netns/c1")
     iface.socketPath = "/run/vhost.sock"
     var route = CNIResult.Route(destination: IPPrefix("0.0.0.0/0")!, gateway: IPAddress("10.1.2.1"))
     route.mtu = 1300; route.advmss = 1260; route.priority = 100; route.table = 100; route.scope = 0
@@ -49,7 +49,7 @@ func golden(_ name: String) throws -> String {
     }
 
     @Test func l2OnlyFrom030() throws {
-        let l2 = CNIResult(interfaces: [CNIResult.Interface(name: "eth0", mac: "0a:58:0a:01:02:03", sandbox: "/ns")])
+        let l2 = CNIResult(interfaces: [CNIResult.Interface(name: "eth0", mac: CNIResult.ResultMAC(text: "0a:58:0a:01:02:03"), sandbox: "/ns")])
         let json = try l2.json(version: .v0_3_0)
         #expect(json["ips"] == nil)
         #expect(json["interfaces"]?.arrayValue?.count == 1)
@@ -69,6 +69,24 @@ func golden(_ name: String) throws -> String {
         #expect(r.ips == [CNIResult.IPConfig(address: IPPrefix("10.0.0.5/16")!, gateway: IPAddress("10.0.0.1"))])
         #expect(r.routes.first?.destination == IPPrefix("0.0.0.0/0"))
         #expect(r.dns.nameservers == ["8.8.8.8"])
+    }
+
+    /// Interfaces of earlier plugins keep their MAC text as it was (upper case, InfiniBand's 20 bytes); only an
+    /// Ethernet address is parsed.
+    @Test func macTextSurvivesAChain() throws {
+        let infiniBand = "80:00:02:08:FE:80:00:00:00:00:00:00:00:02:C9:03:00:00:0F:00"
+        let text = #"{"cniVersion":"1.0.0","interfaces":[{"name":"ib0","mac":"\#(infiniBand)"},{"name":"eth0","mac":"0A:58:0A:01:02:03"}]}"#
+        let r = try CNIResult.decode(try JSONValue.parse(text), defaultVersion: .v1_0_0)
+        #expect(r.interfaces[0].mac == CNIResult.ResultMAC(text: infiniBand))
+        #expect(r.interfaces[0].mac?.parsed == nil)
+        #expect(r.interfaces[1].mac?.parsed == MACAddress("0a:58:0a:01:02:03"))
+        let again = try r.json(version: .v1_0_0)["interfaces"]?.arrayValue?.map { $0["mac"]?.stringValue }
+        #expect(again == [infiniBand, "0A:58:0A:01:02:03"])
+    }
+
+    @Test func ourMACIsItsCanonicalText() {
+        let mac = CNIResult.ResultMAC(MACAddress(bytes: [0x0a, 0x58, 0, 0, 0, 0xff])!)
+        #expect(mac == CNIResult.ResultMAC(text: "0a:58:00:00:00:ff"))
     }
 
     @Test func decodesAbbreviatedIPAMAnswer() throws {

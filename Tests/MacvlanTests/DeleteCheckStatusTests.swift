@@ -166,6 +166,19 @@ import Testing
         #expect(check(builder).message.contains("MAC"))
     }
 
+    /// prevResult's MAC is compared as an address, not as text: upper case is the same MAC.
+    @Test func upperCaseMACInPrevResultPasses() throws {
+        let builder = try added()
+        var previous = try #require(builder.object["prevResult"]?.objectValue)
+        var interfaces = try #require(previous["interfaces"]?.arrayValue)
+        var ours = try #require(interfaces[0].objectValue)
+        let mac = try #require(ours["mac"]?.stringValue)
+        ours["mac"] = .string(mac.uppercased())
+        interfaces[0] = .object(ours)
+        previous["interfaces"] = .array(interfaces)
+        #expect(check(builder.with(["prevResult": .object(previous)])).code == nil)
+    }
+
     @Test func otherMTU() throws {
         let builder = try added(ConfigBuilder().with(["mtu": 1400]))
         system.container.links[0].mtu = 1300
