@@ -1,4 +1,5 @@
 import CNI
+import Foundation
 import JSON
 import LinkPlugin
 @testable import Macvlan
@@ -36,7 +37,10 @@ import Testing
     }
 
     @Test func hostAccessAddPassesEveryCheckpointInTheDeclaredOrder() throws {
-        _ = try add(ConfigBuilder().with(["hostAccess": true]))
+        // Its own state directory: the default under /run/cni is the machine's, and a normal user cannot write it.
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("hostaccess-stages-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        _ = try add(ConfigBuilder().with(["hostAccess": ["dataDir": .string(dataDir)]]))
         #expect(system.stagesPassed == AddStage.allCases)
     }
 
