@@ -130,7 +130,16 @@ public enum Dispatcher {
         }
     }
 
-    static let supportedVersionsJSON = #","supportedVersions":["# + SpecVersion.supported.map { "\"\($0)\"" }.joined(separator: ",") + "]}\n"
+    /// Built with a plain loop: the generic `joined(separator:)` looked its element type up by mangled name at
+    /// run time, a quarter of a VERSION call's instructions (callgrind).
+    static let supportedVersionsJSON: String = {
+        var list = ""
+        for version in SpecVersion.supported {
+            if !list.isEmpty { list += "," }
+            list += "\"" + version.description + "\""
+        }
+        return #","supportedVersions":["# + list + "]}\n"
+    }()
 
     /// VERSION echoes the version the caller speaks (spec), and lists ours.
     static func answerVersion(_ input: [UInt8], _ io: InvocationIO) -> Int32 {
