@@ -4,7 +4,8 @@
 /// separator, name and key check in the protocol goes through these.
 extension String {
     /// Same UTF-8 bytes (no Unicode equivalence).
-    public func bytesEqual(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+    /// Lengths first (O(1) for native strings): the environment is scanned with this for every CNI_ variable.
+    public func bytesEqual(_ other: String) -> Bool { utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8) }
 
     public func containsByte(_ byte: UInt8) -> Bool { utf8.contains(byte) }
 
