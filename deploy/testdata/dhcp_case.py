@@ -3,15 +3,14 @@
 The daemon is started with the DaemonSet's own arguments; its /host (the -hostprefix) is a temporary directory
 laid out like the DaemonSet's mounts: the node's namespace directories and /proc are the real ones (symlinks),
 the socket and state directories private ones. The topology, dnsmasq, the plugin calls and the cleanup (processes
-by PID, namespaces by prefix) are test-harness/dhcp/run's, loaded as a module.
+by PID, namespaces by prefix) are test-harness/dhcp/run's (its dhcpcheck.topology module).
 """
 import argparse
-import importlib.machinery
-import importlib.util
 import ipaddress
 import json
 import os
 import signal
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_SOCKET = "/run/cni/dhcp.sock"      # the daemon's and the plugin's default (docs/DHCP.md)
@@ -44,12 +43,11 @@ def host_path(container_path, mounts):
 
 
 def load_dhcp_harness(prefix):
-    path = os.path.join(ROOT, "test-harness", "dhcp", "run")
-    loader = importlib.machinery.SourceFileLoader("dhcp_harness", path)
-    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("dhcp_harness", loader))
-    loader.exec_module(module)
-    module.PREFIX = prefix
-    return module
+    sys.dont_write_bytecode = True   # no __pycache__ in the tree
+    sys.path.insert(0, os.path.join(ROOT, "test-harness", "dhcp"))
+    from dhcpcheck import topology
+    topology.PREFIX = prefix
+    return topology
 
 
 def _terminated(*_):
