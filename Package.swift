@@ -18,15 +18,15 @@ let package = Package(
         .systemLibrary(name: "CJansson", providers: [.apt(["libjansson-dev"])]),  // links libjansson.a (module map)
         .target(name: "CNamespaces"),   // setns, namespace-file checks
         .target(name: "CProcess"),      // spawning, signal recording, environ
-        .target(name: "SystemCall"),    // EINTR retry, errno text
+        .target(name: "SystemCall"),    // EINTR retry, errno text, directory listing
         .target(name: "NetTypes"),
         .target(name: "JSON", dependencies: ["CJansson"]),
         .target(name: "Netlink", dependencies: ["CMnl", "NetTypes", "SystemCall"]),
         .target(name: "Namespace", dependencies: ["CNamespaces", "NetTypes", "SystemCall"]),
         .target(name: "CNI", dependencies: ["JSON", "NetTypes", "CProcess", "SystemCall"]),
-        .target(name: "LinkPlugin", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes"]),
+        .target(name: "LinkPlugin", dependencies: ["CNI", "Netlink", "Namespace", "NetTypes", "SystemCall"]),
         // The host-side shim, host routes and their state; knows no CNI.
-        .target(name: "HostAccess", dependencies: ["Netlink", "Namespace", "NetTypes"]),
+        .target(name: "HostAccess", dependencies: ["Netlink", "Namespace", "NetTypes", "SystemCall"]),
         .target(name: "Macvlan", dependencies: ["LinkPlugin", "CNI", "Netlink", "NetTypes", "HostAccess"]),
         .executableTarget(name: "macvlan", dependencies: ["Macvlan", "LinkPlugin"]),
         .target(name: "Macvtap", dependencies: ["LinkPlugin", "CNI", "Netlink", "Namespace", "NetTypes", "SystemCall"]),

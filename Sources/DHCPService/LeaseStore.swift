@@ -70,18 +70,11 @@ public struct LeaseStore: Sendable {
 
     /// Every readable record, with the problems of those that are not (left on disk for a person to look at).
     public func loadAll() throws(StoreError) -> (records: [LeaseRecord], problems: [String]) {
-        guard let dir = opendir(directory) else {
+        guard let entries = directoryEntries(directory) else {
             if errno == ENOENT { return ([], []) }
             throw StoreError("open", directory, errno)
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix("lease-") && name.hasSuffix(".json") { names.append(name) }
-        }
+        let names = entries.filter { $0.hasPrefix("lease-") && $0.hasSuffix(".json") }
         var records: [LeaseRecord] = []
         var problems: [String] = []
         for name in names.sorted() {

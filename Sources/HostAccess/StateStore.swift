@@ -1,5 +1,6 @@
 import Glibc
 import NetTypes
+import SystemCall
 
 /// The on-disk state of host access, like host-local's store: `<dataDir>/<network>/<containerID>:<ifName>`,
 /// one record per attachment, replaced atomically (temporary file, rename), and `<dataDir>/.lock`, an flock
@@ -180,19 +181,11 @@ public struct StateStore: Sendable {
 
     /// Names in a directory, without "." entries and hidden files (the lock, temporary files); [] if it is missing.
     private func entries(of directory: String) throws(HostAccessError) -> [String] {
-        guard let dir = opendir(directory) else {
+        guard let names = directoryEntries(directory) else {
             if errno == ENOENT { return [] }
             throw failure("listing \(directory)", errno)
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if !name.hasBytePrefix(UInt8(ascii: ".")) { names.append(name) }
-        }
-        return names.sorted()
+        return names.filter { !$0.hasBytePrefix(UInt8(ascii: ".")) }.sorted()
     }
 }
 

@@ -1,5 +1,6 @@
 import Glibc
 import NetTypes
+import SystemCall
 
 /// The network interfaces the kernel registered under a PCI function: the entries of
 /// `<sysfs>/bus/pci/devices/<address>/net/`. That is how SR-IOV device plugins and Multus name a device
@@ -20,15 +21,6 @@ public struct PCINetworkDevices: Sendable {
     public func interfaces(of device: PCIAddress) -> Lookup {
         let deviceDirectory = "\(root)/bus/pci/devices/\(device)"
         guard access(deviceDirectory, F_OK) == 0 else { return .noSuchDevice }
-        guard let directory = opendir("\(deviceDirectory)/net") else { return .interfaces([]) }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return .interfaces(names.sorted())
+        return .interfaces((directoryEntries("\(deviceDirectory)/net") ?? []).sorted())
     }
 }

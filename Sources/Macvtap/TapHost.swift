@@ -167,17 +167,9 @@ public final class HostFiles: TapHost {
     }
 
     public func list(_ directory: String) throws(CNIError) -> [String] {
-        guard let dir = opendir(directory) else {
+        guard let names = directoryEntries(directory) else {
             if errno == ENOENT { return [] }
             throw CNIError(.ioFailure, "listing \(directory): \(errnoText(errno))")
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
         }
         return names
     }
