@@ -21,8 +21,7 @@ public struct HostAccessConfig: Sendable, Equatable {
                 throw HostAccessError(.invalidConfig, "\"hostAccess.addresses\" lists \(prefix.address) twice")
             }
         }
-        guard dataDir.hasBytePrefix(UInt8(ascii: "/")), !dataDir.containsByte(0),
-              !dataDir.split(onByte: UInt8(ascii: "/"), omittingEmpty: true).contains(where: { $0.bytesEqual("..") }) else {
+        guard dataDir.isAbsolutePathWithoutParentReference else {
             throw HostAccessError(.invalidConfig, "\"hostAccess.dataDir\" \"\(dataDir)\" must be an absolute path without \"..\"")
         }
         self.addresses = addresses

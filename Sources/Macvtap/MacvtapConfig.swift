@@ -51,8 +51,7 @@ public struct MacvtapConfig: Sendable {
         if directory.isEmpty {
             stateDirectory = Self.defaultStateDirectory
         } else {
-            guard directory.utf8.first == UInt8(ascii: "/"), !directory.utf8.contains(0),
-                  !directory.split(separator: "/").contains("..") else {
+            guard directory.isAbsolutePathWithoutParentReference else {
                 throw CNIError(.invalidConfig, "\"stateDir\" \"\(directory)\" must be an absolute path without \"..\"",
                                details: "give an absolute directory without \"..\", e.g. \(Self.defaultStateDirectory)")
             }

@@ -12,6 +12,12 @@ extension String {
     public func hasBytePrefix(_ byte: UInt8) -> Bool { utf8.first == byte }
     public func hasByteSuffix(_ byte: UInt8) -> Bool { utf8.last == byte }
 
+    /// An absolute path with no NUL and no ".." component: where a config may point the plugin's state.
+    public var isAbsolutePathWithoutParentReference: Bool {
+        hasBytePrefix(UInt8(ascii: "/")) && !containsByte(0)
+            && !split(onByte: UInt8(ascii: "/"), omittingEmpty: true).contains(where: { $0.bytesEqual("..") })
+    }
+
     /// Splits on every occurrence of `byte` (an ASCII separator, so the pieces stay valid UTF-8).
     public func split(onByte byte: UInt8, omittingEmpty: Bool) -> [String] {
         utf8.split(separator: byte, omittingEmptySubsequences: omittingEmpty).map { String(decoding: $0, as: UTF8.self) }
