@@ -49,15 +49,12 @@ public struct MasterChoice: Sendable {
             if linkInContainer, selector.pciAddress != nil { throw Self.pciInContainer(reader.name("masterSelector") + ".pciAddress") }
             given.append(reader.name("masterSelector"))
         }
-        let runtimeDevice = try request.config.runtimeConfig?.string("deviceID").flatMap { $0.isEmpty ? nil : $0 }
-        let deviceKey = runtimeDevice == nil ? reader.name("deviceID") : "runtimeConfig.deviceID"
         var device: MasterChoice?
-        let injectedDevice = try reader.string("deviceID")
-        if deviceIDNamesMaster, let text = runtimeDevice ?? injectedDevice, !text.isEmpty {
-            let choice = try Self.device(text, key: deviceKey)
-            if linkInContainer, case .selector = choice.rule { throw Self.pciInContainer(deviceKey) }
+        if let named = try Self.deviceID(of: request), deviceIDNamesMaster {
+            let choice = try Self.device(named.text, key: named.key)
+            if linkInContainer, case .selector = choice.rule { throw Self.pciInContainer(named.key) }
             device = choice
-            given.append(deviceKey)
+            given.append(named.key)
         }
         let fromPrevious = try reader.bool("masterFromPrevResult") == true
         if fromPrevious {
@@ -82,6 +79,18 @@ public struct MasterChoice: Sendable {
         } else {
             self.init(rule: .defaultRoute, origin: "the default route")
         }
+    }
+
+    /// `deviceID` as Multus passes it: `runtimeConfig.deviceID` (the `deviceID` capability) wins over the top-level
+    /// key; an empty value counts as absent. Both are read, so either one of the wrong type is refused. `key`
+    /// says where the value came from, for messages.
+    public static func deviceID(of request: Request) throws(CNIError) -> (text: String, key: String)? {
+        let reader = request.config.reader
+        let fromRuntime = try request.config.runtimeConfig?.string("deviceID")
+        let injected = try reader.string("deviceID")
+        if let fromRuntime, !fromRuntime.isEmpty { return (fromRuntime, "runtimeConfig.deviceID") }
+        if let injected, !injected.isEmpty { return (injected, reader.name("deviceID")) }
+        return nil
     }
 
     /// A PCI address (the interface under that device) or an interface name.

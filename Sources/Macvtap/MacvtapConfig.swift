@@ -26,12 +26,10 @@ public struct MacvtapConfig: Sendable {
         permissions = try NodePermissions(reading: try reader.reader("tap"))
 
         // Multus puts a device plugin's device into the config, or into runtimeConfig (the "deviceID" capability).
-        var deviceID = try reader.string("deviceID")
-        if let fromRuntime = try request.config.runtimeConfig?.string("deviceID"), !fromRuntime.isEmpty { deviceID = fromRuntime }
-        if let text = deviceID, !text.isEmpty {
+        if let text = try MasterChoice.deviceID(of: request)?.text {
             guard let deviceID = InterfaceName(text) else {
                 throw CNIError(.invalidConfig, "\"deviceID\" \"\(text)\" is not a valid interface name",
-                               details: "it names the macvtap to adopt (\(Environment.interfaceNameProblem(text) ?? ""))")
+                               details: "it names the macvtap to adopt (\(InterfaceName.problem(text) ?? ""))")
             }
             if family.linkInContainer {
                 throw CNIError(.invalidConfig, "\"deviceID\" cannot be combined with \"linkInContainer\"",
