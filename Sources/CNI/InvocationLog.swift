@@ -1,5 +1,6 @@
 import Glibc
 import JSON
+import SystemCall
 
 /// The optional per-invocation log of every plugin: config keys `logFile` (an absolute path; JSON lines, one
 /// record per invocation, appended) and `logLevel` ("error": failed invocations only; "info", the default:
@@ -53,11 +54,11 @@ public struct InvocationLog: Sendable {
     public func append(_ line: String, error: CNIError?) -> String? {
         if level == .error && error == nil { return nil }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600)
-        guard fd >= 0 else { return "cannot open log file \(path): \(String(cString: strerror(errno)))" }
+        guard fd >= 0 else { return "cannot open log file \(path): \(errnoText(errno))" }
         defer { close(fd) }
         let bytes = Array(line.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        return written == bytes.count ? nil : "cannot write log file \(path): \(written < 0 ? String(cString: strerror(errno)) : "short write")"
+        return written == bytes.count ? nil : "cannot write log file \(path): \(written < 0 ? errnoText(errno) : "short write")"
     }
 
     /// 2026-12-03T10:00:00.123Z

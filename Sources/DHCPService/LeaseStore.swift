@@ -1,5 +1,6 @@
 import Glibc
 import JSON
+import NetTypes
 import SystemCall
 
 /// Lease records on disk, one file per attachment in the state directory. Writes are atomic and durable
@@ -20,10 +21,7 @@ public struct LeaseStore: Sendable {
     /// The file of an attachment: a hash of its client identifier (container IDs can be long; a file name
     /// cannot), the identifier itself being inside.
     public func path(forClientID id: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325   // FNV-1a
-        for b in id { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
-        return "\(directory)/lease-\(String(repeating: "0", count: 16 - hex.utf8.count))\(hex).json"
+        "\(directory)/lease-\(FNV1a.hex(FNV1a.hash(id), digits: 16)).json"
     }
 
     public func createDirectory() throws(StoreError) {
@@ -36,23 +34,12 @@ public struct LeaseStore: Sendable {
 
     public func save(_ record: LeaseRecord) throws(StoreError) {
         let path = path(forClientID: record.clientIdentifier)
-        let temporary = path + ".tmp"
-        let bytes = Array((record.json.serialized(indent: 2) + "\n").utf8)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError("create", temporary, errno) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = retryingEINTR { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } }
-            if n < 0 {
-                let code = errno
-                close(fd); unlink(temporary)
-                throw StoreError("write", temporary, code)
-            }
-            offset += n
+        do {
+            try replaceFile(path, with: Array((record.json.serialized(indent: 2) + "\n").utf8), temporary: path + ".tmp",
+                            mode: 0o600, sync: true)
+        } catch {
+            throw StoreError(description: "\(error.action): \(errnoText(error.code))")
         }
-        if fsync(fd) != 0 { let code = errno; close(fd); unlink(temporary); throw StoreError("fsync", temporary, code) }
-        close(fd)
-        if rename(temporary, path) != 0 { let code = errno; unlink(temporary); throw StoreError("rename", temporary, code) }
         syncDirectory()
     }
 
@@ -100,20 +87,9 @@ public struct LeaseStore: Sendable {
     }
 
     private func readFile(_ path: String) throws(StoreError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw StoreError("open", path, errno)
-        }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = retryingEINTR { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
-            if n == 0 { return out }
-            if n < 0 { throw StoreError("read", path, errno) }
-            out += chunk[0..<n]
-            if out.count > 1 << 20 { throw StoreError(description: "\(path): larger than 1 MiB, not a lease record") }
+        do { return try readWholeFile(path, limit: 1 << 20) } catch {
+            if error.step == .tooLarge { throw StoreError(description: "\(path): larger than 1 MiB, not a lease record") }
+            throw StoreError(description: "\(error.action): \(errnoText(error.code))")
         }
     }
 

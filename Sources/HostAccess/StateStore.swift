@@ -74,26 +74,10 @@ public struct StateStore: Sendable {
         try makeDirectory(directory)
         let path = recordPath(record.key)
         let temporary = directory + "/.tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure("creating \(temporary)", errno) }
-        let bytes = Array(record.encoded.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let code = n < 0 ? errno : EIO
-                close(fd)
-                unlink(temporary)
-                throw failure("writing \(temporary)", code)
-            }
-            offset += n
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw failure("renaming \(temporary) to \(path)", code)
+        do {
+            try replaceFile(path, with: Array(record.encoded.utf8), temporary: temporary, mode: 0o644)
+        } catch {
+            throw failure(error.action, error.code)
         }
     }
 
@@ -142,7 +126,7 @@ public struct StateStore: Sendable {
     // MARK: file system
 
     private func failure(_ what: String, _ code: Int32) -> HostAccessError {
-        HostAccessError(.stateFailure, "\(what): \(String(cString: strerror(code)))")
+        HostAccessError(.stateFailure, "\(what): \(errnoText(code))")
     }
 
     /// mkdir -p, mode 0755 like host-local's directories.
@@ -160,23 +144,12 @@ public struct StateStore: Sendable {
 
     /// The whole file, nil if it does not exist.
     private func readFile(_ path: String) throws(HostAccessError) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw failure("opening \(path)", errno)
+        do {
+            return try readWholeFile(path, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) }
+        } catch {
+            if error.step == .tooLarge { throw HostAccessError(.stateFailure, "\(path) is larger than any host-access record") }
+            throw failure(error.action, error.code)
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw failure("reading \(path)", errno) }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-            if bytes.count > 1 << 20 { throw HostAccessError(.stateFailure, "\(path) is larger than any host-access record") }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Names in a directory, without "." entries and hidden files (the lock, temporary files); [] if it is missing.

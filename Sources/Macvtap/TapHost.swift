@@ -121,48 +121,17 @@ public final class HostFiles: TapHost {
     }
 
     public func read(_ path: String) throws(CNIError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw CNIError(.ioFailure, "opening \(path): \(errnoText(errno))")
+        do { return try readWholeFile(path, limit: 1 << 16) } catch {   // records are a few hundred bytes
+            throw CNIError(.ioFailure, "\(error.action): \(errnoText(error.code))")
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count <= 1 << 16 {  // records are a few hundred bytes
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CNIError(.ioFailure, "reading \(path): \(errnoText(errno))")
-            }
-            if n == 0 { break }
-            bytes += chunk[..<n]
-        }
-        return bytes
     }
 
     public func write(_ path: String, _ bytes: [UInt8]) throws(CNIError) {
         try makeDirectory(parent(of: path))
-        let temporary = "\(parent(of: path))/.\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CNIError(.ioFailure, "creating \(temporary): \(errnoText(errno))") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(fd)
-                _ = unlink(temporary)
-                throw CNIError(.ioFailure, "writing \(temporary): \(errnoText(code))")
-            }
-            written += n
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            _ = unlink(temporary)
-            throw CNIError(.ioFailure, "renaming \(temporary) to \(path): \(errnoText(code))")
+        do {
+            try replaceFile(path, with: bytes, temporary: "\(parent(of: path))/.\(getpid()).tmp", mode: 0o600)
+        } catch {
+            throw CNIError(.ioFailure, "\(error.action): \(errnoText(error.code))")
         }
     }
 

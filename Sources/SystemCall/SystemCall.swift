@@ -33,3 +33,58 @@ public func directoryEntries(_ path: String) -> [String]? {
     }
     return names
 }
+
+/// A file operation that failed: the step, the path it was done on, errno (EFBIG for `.tooLarge`), and the
+/// action in words for messages ("creating /d/.tmp", "renaming /d/.tmp to /d/record").
+public struct FileFailure: Error, Sendable {
+    public enum Step: Sendable { case open, read, tooLarge, create, write, sync, rename }
+    public let step: Step
+    public let path: String
+    public let code: Int32
+    public let action: String
+}
+
+/// The whole of a file, nil when it does not exist. More than `limit` bytes is `.tooLarge`: these are small
+/// records, and a larger file is not one of them.
+public func readWholeFile(_ path: String, limit: Int) throws(FileFailure) -> [UInt8]? {
+    let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
+    guard fd >= 0 else {
+        if errno == ENOENT { return nil }
+        throw FileFailure(step: .open, path: path, code: errno, action: "opening \(path)")
+    }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = retryingEINTR { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+        if n < 0 { throw FileFailure(step: .read, path: path, code: errno, action: "reading \(path)") }
+        if n == 0 { return bytes }
+        bytes += chunk[..<n]
+        if bytes.count > limit { throw FileFailure(step: .tooLarge, path: path, code: EFBIG, action: "reading \(path)") }
+    }
+}
+
+/// Replaces `path` atomically: writes `temporary` (in the same directory) with `mode`, fsyncs it when `sync`
+/// (state that must survive a crash), renames it over `path`. The temporary is removed when a step fails.
+public func replaceFile(_ path: String, with bytes: [UInt8], temporary: String, mode: mode_t, sync: Bool = false) throws(FileFailure) {
+    let fd = retryingEINTR { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+    guard fd >= 0 else { throw FileFailure(step: .create, path: temporary, code: errno, action: "creating \(temporary)") }
+    func abandon(_ step: FileFailure.Step, _ code: Int32, _ action: String) -> FileFailure {
+        close(fd)
+        unlink(temporary)
+        return FileFailure(step: step, path: temporary, code: code, action: action)
+    }
+    var offset = 0
+    while offset < bytes.count {
+        let n = retryingEINTR { bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) } }
+        guard n > 0 else { throw abandon(.write, n < 0 ? errno : EIO, "writing \(temporary)") }
+        offset += n
+    }
+    if sync && fsync(fd) != 0 { throw abandon(.sync, errno, "syncing \(temporary)") }
+    close(fd)
+    guard rename(temporary, path) == 0 else {
+        let code = errno
+        unlink(temporary)
+        throw FileFailure(step: .rename, path: temporary, code: code, action: "renaming \(temporary) to \(path)")
+    }
+}
