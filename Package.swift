@@ -18,7 +18,7 @@ let package = Package(
         .systemLibrary(name: "CJansson", providers: [.apt(["libjansson-dev"])]),  // links libjansson.a (module map)
         .target(name: "CNamespaces"),   // setns, namespace-file checks
         .target(name: "CProcess"),      // spawning, signal recording, environ
-        .target(name: "SystemCall"),    // EINTR retry, errno text, directory listing
+        .target(name: "SystemCall"),    // EINTR retry, errno text, directories and whole files
         .target(name: "NetTypes"),
         .target(name: "JSON", dependencies: ["CJansson"]),
         .target(name: "Netlink", dependencies: ["CMnl", "NetTypes", "SystemCall"]),

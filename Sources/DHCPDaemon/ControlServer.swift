@@ -56,12 +56,8 @@ final class ControlServer {
     /// daemon can be behind it.
     static func listen(at path: String) throws(ServerError) -> Int32 {
         let directory = path.split(separator: "/").dropLast().reduce("") { "\($0)/\($1)" }
-        var prefix = ""
-        for part in directory.split(separator: "/") {
-            prefix += "/\(part)"
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw ServerError(description: "create \(prefix): \(errnoText(errno))")
-            }
+        do { try makeDirectories(directory, mode: 0o755) } catch {
+            throw ServerError(description: "\(error.action): \(errnoText(error.code))")
         }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

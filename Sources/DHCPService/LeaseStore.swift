@@ -25,10 +25,8 @@ public struct LeaseStore: Sendable {
     }
 
     public func createDirectory() throws(StoreError) {
-        var prefix = ""
-        for part in directory.split(separator: "/") {
-            prefix += "/\(part)"
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw StoreError("create", prefix, errno) }
+        do { try makeDirectories(directory, mode: 0o700) } catch {
+            throw StoreError(description: "\(error.action): \(errnoText(error.code))")
         }
     }
 

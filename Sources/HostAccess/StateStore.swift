@@ -131,11 +131,7 @@ public struct StateStore: Sendable {
 
     /// mkdir -p, mode 0755 like host-local's directories.
     private func makeDirectory(_ path: String) throws(HostAccessError) {
-        var partial = ""
-        for component in path.split(onByte: UInt8(ascii: "/"), omittingEmpty: true) {
-            partial += "/" + component
-            if mkdir(partial, 0o755) != 0 && errno != EEXIST { throw failure("creating \(partial)", errno) }
-        }
+        do { try makeDirectories(path, mode: 0o755) } catch { throw failure(error.action, error.code) }
         var st = stat()
         guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw HostAccessError(.stateFailure, "\(path) is not a directory", details: "\"hostAccess.dataDir\" must name a directory")

@@ -159,10 +159,9 @@ public final class HostFiles: TapHost {
 
     /// mkdir -p for our own directories (root only: 0755).
     private func makeDirectory(_ path: String) throws(CNIError) {
-        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
-        guard errno == ENOENT, path != "/" else { throw CNIError(.ioFailure, "making directory \(path): \(errnoText(errno))") }
-        try makeDirectory(parent(of: path))
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw CNIError(.ioFailure, "making directory \(path): \(errnoText(errno))") }
+        do { try makeDirectories(path, mode: 0o755) } catch {
+            throw CNIError(.ioFailure, "\(error.action): \(errnoText(error.code))")
+        }
     }
 
     private func parent(of path: String) -> String {

@@ -37,7 +37,7 @@ public func directoryEntries(_ path: String) -> [String]? {
 /// A file operation that failed: the step, the path it was done on, errno (EFBIG for `.tooLarge`), and the
 /// action in words for messages ("creating /d/.tmp", "renaming /d/.tmp to /d/record").
 public struct FileFailure: Error, Sendable {
-    public enum Step: Sendable { case open, read, tooLarge, create, write, sync, rename }
+    public enum Step: Sendable { case open, read, tooLarge, makeDirectory, create, write, sync, rename }
     public let step: Step
     public let path: String
     public let code: Int32
@@ -86,5 +86,16 @@ public func replaceFile(_ path: String, with bytes: [UInt8], temporary: String, 
         let code = errno
         unlink(temporary)
         throw FileFailure(step: .rename, path: temporary, code: code, action: "renaming \(temporary) to \(path)")
+    }
+}
+
+/// `mkdir -p`: every missing directory of the absolute `path`, made with `mode`; existing ones are kept as they are.
+public func makeDirectories(_ path: String, mode: mode_t) throws(FileFailure) {
+    var partial = ""
+    for component in path.utf8.split(separator: UInt8(ascii: "/")) {
+        partial += "/" + String(decoding: component, as: UTF8.self)
+        if mkdir(partial, mode) != 0 && errno != EEXIST {
+            throw FileFailure(step: .makeDirectory, path: partial, code: errno, action: "creating \(partial)")
+        }
     }
 }
